@@ -1,0 +1,88 @@
+"""What every solver shares: the result record, the per-iteration report, the interface."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._objective import Objective
+
+__all__ = ["IterationInfo", "Solver", "SolverResult"]
+
+
+@dataclass(frozen=True)
+class IterationInfo:
+    """What a solver reports after each iteration (to ``callback`` and ``verbose``).
+
+    ``objective`` is on the mean-loss scale of :class:`softmax._objective.Objective`;
+    ``gradient_max`` is the largest absolute gradient entry, the quantity
+    compared with ``tol``.
+    """
+
+    iteration: int
+    objective: float
+    gradient_max: float
+
+
+@dataclass
+class SolverResult:
+    """Outcome of one solve.
+
+    Attributes
+    ----------
+    w : ndarray of shape (n_params,)
+        Final flat parameter vector (float64).
+    n_iter : int
+        Iterations done.
+    converged : bool
+        Whether the stopping criterion was met.
+    message : str
+        Why the solver stopped, in words.
+    gradient_max : float
+        Largest absolute gradient entry at ``w``.
+    objective_history : list of float
+        Objective after each iteration, starting with the initial point.
+    """
+
+    w: NDArray
+    n_iter: int
+    converged: bool
+    message: str
+    gradient_max: float
+    objective_history: list[float] = field(default_factory=list)
+
+
+Callback = Callable[[IterationInfo], None]
+
+
+class Solver(ABC):
+    """A method that minimises an :class:`Objective` from a starting point.
+
+    Subclasses take their own options in ``__init__`` and implement
+    :meth:`solve`. The convergence criterion is the same for all:
+    ``max(abs(gradient)) <= tol``, on the mean-loss scale.
+    """
+
+    #: Names of estimator parameters passed to ``__init__``.
+    options: tuple[str, ...] = ()
+
+    @abstractmethod
+    def solve(
+        self,
+        objective: Objective,
+        w0: NDArray,
+        *,
+        max_iter: int,
+        tol: float,
+        callback: Callback | None = None,
+    ) -> SolverResult:
+        """Minimise ``objective`` starting at ``w0``."""
+
+    @staticmethod
+    def _report(callback: Callback | None, iteration: int, value: float, grad: NDArray) -> None:
+        if callback is not None:
+            callback(IterationInfo(iteration, value, float(np.max(np.abs(grad)))))

@@ -1,0 +1,89 @@
+"""Plain gradient descent: the founding article's solver."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._objective import Objective
+from ._base import Callback, Solver, SolverResult
+
+__all__ = ["GradientDescent"]
+
+
+class GradientDescent(Solver):
+    """Gradient descent ``w <- w - step * grad``.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        A fixed step size, or ``None`` for a backtracking (Armijo) line
+        search: each iteration tries twice the previous step and halves it
+        until the objective decreases by at least ``1e-4 * step * ||grad||^2``.
+        The line search needs no tuning; a fixed step diverges when it is
+        larger than ``2 / L`` (``L``: the gradient's Lipschitz constant).
+    """
+
+    options = ("learning_rate",)
+    _ARMIJO = 1e-4
+    _MAX_HALVINGS = 60
+
+    def __init__(self, learning_rate: float | None = None) -> None:
+        self.learning_rate = learning_rate
+
+    def solve(
+        self,
+        objective: Objective,
+        w0: NDArray,
+        *,
+        max_iter: int,
+        tol: float,
+        callback: Callback | None = None,
+    ) -> SolverResult:
+        w = w0.copy()
+        value, grad = objective.value_grad(w)
+        history = [value]
+        self._report(callback, 0, value, grad)
+        step = 1.0 if self.learning_rate is None else self.learning_rate
+        for it in range(1, max_iter + 1):
+            gmax = float(np.max(np.abs(grad)))
+            if gmax <= tol:
+                return SolverResult(w, it - 1, True, "gradient below tol", gmax, history)
+            if self.learning_rate is None:
+                found = self._backtrack(objective, w, value, grad, 2.0 * step)
+                if found is None:
+                    return SolverResult(
+                        w, it - 1, False,
+                        "line search found no decrease: the objective is flat to machine "
+                        "precision (tol may be below what float precision allows)",
+                        gmax,
+                        history,
+                    )
+                step, w_new, value_new, grad_new = found
+            else:
+                w_new = w - step * grad
+                value_new, grad_new = objective.value_grad(w_new)
+                if not np.isfinite(value_new):
+                    return SolverResult(
+                        w, it - 1, False,
+                        f"diverged: the objective became non-finite with learning_rate={step}; "
+                        "use a smaller learning_rate, or learning_rate=None for a line search",
+                        gmax,
+                        history,
+                    )
+            w, value, grad = w_new, value_new, grad_new
+            history.append(value)
+            self._report(callback, it, value, grad)
+        gmax = float(np.max(np.abs(grad)))
+        return SolverResult(w, max_iter, gmax <= tol, "reached max_iter", gmax, history)
+
+    def _backtrack(self, objective: Objective, w, value: float, grad, step: float):
+        """Armijo backtracking from ``step``; None if no step decreases the objective."""
+        sq = float(np.dot(grad, grad))
+        for _ in range(self._MAX_HALVINGS):
+            w_new = w - step * grad
+            value_new, grad_new = objective.value_grad(w_new)
+            if value_new <= value - self._ARMIJO * step * sq:
+                return step, w_new, value_new, grad_new
+            step *= 0.5
+        return None
