@@ -262,7 +262,8 @@ def _starts_with_parquet_magic(file: pathlib.Path) -> bool:
 
 def _read_csv(file: pathlib.Path, shown: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(file)
+        # One pass over the whole file, so a column gets one dtype, not one per chunk.
+        return pd.read_csv(file, low_memory=False)
     except pd.errors.EmptyDataError as exc:
         raise SoftmaxInputError(f"{shown} is empty.") from exc
     except pd.errors.ParserError as exc:

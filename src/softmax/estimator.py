@@ -193,8 +193,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if np.count_nonzero(weight_per_class) < 2:
             present = classes[weight_per_class > 0]
             raise ValueError(
-                "SoftmaxRegression needs samples of at least 2 classes with positive "
-                f"weight; the data has only {present.tolist()} (classes: {classes.tolist()})"
+                "SoftmaxRegression needs samples of at least 2 classes with positive weight, "
+                f"but the data has only one class: {present.tolist()} "
+                f"(labels seen: {classes.tolist()})"
             )
 
         linear_loss = LinearModelLoss(len(classes), X.shape[1], self.fit_intercept)

@@ -41,10 +41,12 @@ def _shifted_scaled(z: NDArray, axis: int, beta: float) -> NDArray:
     ``beta``; infinite scores equal to the shift become 0, not ``inf - inf``.
     """
     m = np.max(z, axis=axis, keepdims=True) if beta > 0 else np.min(z, axis=axis, keepdims=True)
-    with np.errstate(invalid="ignore"):
+    # Differences beyond the float range become -inf (beta > 0) or +inf (beta < 0),
+    # whose exponential is the exact limit 0, so the overflow is harmless.
+    with np.errstate(over="ignore", invalid="ignore"):
         d = np.where(z == m, 0, z - m)
-    # Python floats keep the array's dtype under NumPy 2 promotion rules.
-    return d * float(beta)
+        # Python floats keep the array's dtype under NumPy 2 promotion rules.
+        return d * float(beta)
 
 
 def _check_beta(beta: float) -> float:
@@ -118,7 +120,10 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> NDArray[n
         Shape of ``z`` without ``axis`` (or with length 1 if ``keepdims``).
         ``-inf`` where all scores are ``-inf``; ``+inf`` where any is ``+inf``.
     """
-    return np.asarray(special.logsumexp(_as_float(z), axis=axis, keepdims=keepdims))
+    # SciPy's own max-shift overflows harmlessly for scores spanning the float
+    # range (the far terms become exp(-inf) = 0); keep that from warning.
+    with np.errstate(over="ignore"):
+        return np.asarray(special.logsumexp(_as_float(z), axis=axis, keepdims=keepdims))
 
 
 def hardmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating]:

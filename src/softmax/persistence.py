@@ -220,9 +220,9 @@ def _describe(
             stacklevel=3,
         )
         params["callback"] = None
-    encoded_params = {}
-    for name, value in params.items():
-        encoded_params[name] = _encode_or_fail(value, f"parameter {name}={value!r}")
+    encoded_params = {
+        name: _encode_or_fail(value, f"parameter {name}={value!r}") for name, value in params.items()
+    }
     if extra is not None and not isinstance(extra, dict):
         raise SoftmaxInputError(f"extra must be a dict, not {type(extra).__name__}.")
 
@@ -361,7 +361,7 @@ def _parse(handle: IO[bytes], size: int) -> tuple[dict[str, Any], dict[str, np.n
     if not 2 <= header_size <= _MAX_HEADER_BYTES:
         raise _Invalid("is not a softmax model file (bad header)")
     header_bytes = handle.read(header_size)
-    if not header_bytes.startswith(b"{"):
+    if header_bytes[:1] not in (b"", b"{"):
         raise _Invalid("is not a softmax model file (bad header)")
     if len(header_bytes) < header_size:
         raise _Invalid("is truncated")
@@ -428,7 +428,10 @@ def _unseal(safetensors_metadata: Any) -> dict[str, Any]:
             f"{FORMAT_VERSION}, upgrade softmax"
         )
     digest = metadata.pop(_DIGEST_KEY, None)
-    if digest != hashlib.sha256(_canonical(metadata).encode()).hexdigest():
+    # Compare the text too: damage that keeps the values (1e-06 -> 1E-06) is damage all the same.
+    if digest != hashlib.sha256(_canonical(metadata).encode()).hexdigest() or text != _canonical(
+        {**metadata, _DIGEST_KEY: digest}
+    ):
         raise _Invalid("is corrupted: checksum mismatch for its metadata")
     _check_fields(metadata)
     try:
