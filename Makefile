@@ -1,0 +1,31 @@
+# `make run` and `make test` work on a fresh machine: the first use creates .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-slow bench lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The main job: fit on the bundled iris data, print the metrics, save and reuse the model.
+run: $(STAMP)
+	$(BIN)/softmax fit --dataset iris -o model.softmax
+	$(BIN)/softmax predict model.softmax --dataset iris -o predictions.csv
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
+
+# Benchmarks unset the OpenBLAS overrides that slow NumPy on some machines (never in tests).
+bench: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_solvers.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis model.softmax predictions.csv
