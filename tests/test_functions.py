@@ -93,6 +93,9 @@ def test_extreme_scores_do_not_overflow():
     np.testing.assert_allclose(softmax([1e308, -1e308]), [1, 0])
     np.testing.assert_allclose(softmax([1, 2], beta=1e308), [0, 1])
     np.testing.assert_allclose(softmax([np.inf, 0, np.inf]), [0.5, 0, 0.5])
+    # A beta below float32's smallest number: gaps vanish, -inf scores keep probability 0.
+    tiny = np.float32([-2.3e38, 1.1e38, -np.inf])
+    np.testing.assert_array_equal(softmax(tiny, beta=1e-300), np.float32([0.5, 0.5, 0]))
     np.testing.assert_allclose(log_softmax([1000, 1001]), [-np.log1p(np.e), -np.log1p(1 / np.e)])
     # Where log(softmax) would give log(0) = -inf, log_softmax stays exact.
     np.testing.assert_array_equal(log_softmax([-1e308, 0]), [-1e308, 0])

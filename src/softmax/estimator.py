@@ -298,7 +298,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: ArrayLike) -> NDArray:
         """Most probable class for each sample, shape (n_samples,)."""
-        return self.classes_[np.argmax(self._raw(X), axis=1)]
+        raw = self._raw(X)  # first, so an unfitted model raises NotFittedError
+        return self.classes_[np.argmax(raw, axis=1)]
 
     def save(self, path: str | os.PathLike, *, extra: dict | None = None):
         """Write the fitted model to one safe file (no pickle); see :func:`softmax.load`.

@@ -43,10 +43,14 @@ def _shifted_scaled(z: NDArray, axis: int, beta: float) -> NDArray:
     m = np.max(z, axis=axis, keepdims=True) if beta > 0 else np.min(z, axis=axis, keepdims=True)
     # Differences beyond the float range become -inf (beta > 0) or +inf (beta < 0),
     # whose exponential is the exact limit 0, so the overflow is harmless.
+    b = z.dtype.type(beta)
+    if b == 0:
+        # |beta| is below the dtype's smallest number: every finite gap scales
+        # to 0, while an infinite score away from the favoured one stays -inf.
+        return np.where(np.isinf(z) & (z != m), -np.inf, 0).astype(z.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         d = np.where(z == m, 0, z - m)
-        # Python floats keep the array's dtype under NumPy 2 promotion rules.
-        return d * float(beta)
+        return d * b
 
 
 def _check_beta(beta: float) -> float:
