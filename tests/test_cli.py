@@ -22,7 +22,8 @@ import pytest
 from typer.testing import CliRunner
 
 from softmax import SoftmaxRegression
-from softmax.cli import _format_probability, app
+from softmax.cli import app
+from softmax.explain import format_probability as _format_probability
 from softmax.datasets import load_dataset
 from softmax.persistence import read_metadata
 

@@ -17,7 +17,6 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ParamSpec, TypeVar
 
@@ -32,7 +31,7 @@ from rich.table import Table
 from ._errors import SoftmaxInputError
 from .datasets import BUNDLED, Dataset, load_dataset, read_features, read_table
 from .estimator import SoftmaxRegression
-from .functions import hardmax, normalize, softmax
+from .explain import compare, explanation, format_probability
 from .persistence import load, read_metadata
 from .solvers import SOLVERS, IterationInfo
 
@@ -582,18 +581,7 @@ def explain(
       softmax explain 3 7 14 --beta 0.5     # a higher temperature
       softmax explain -1 0 2                # negative scores
     """
-    z = np.asarray(scores, dtype=np.float64)
-    if z.size < 2:
-        raise SoftmaxInputError("Give at least two scores, for example: softmax explain 3 7 14.")
-    if not np.all(np.isfinite(z)):
-        raise SoftmaxInputError("Scores must be finite numbers.")
-    hard = hardmax(z)
-    soft = softmax(z, beta=beta)
-    try:
-        by_sum: NDArray | None = normalize(z)
-    except ValueError:
-        by_sum = None
-
+    c = compare(scores, beta=beta)
     table = Table(
         "score",
         "hard-max",
@@ -601,70 +589,13 @@ def explain(
         f"softmax (beta={beta:g})",
         title="Scores to probabilities",
     )
-    for i, score in enumerate(z):
+    for i, score in enumerate(c.scores):
         table.add_row(
             f"{score:g}",
-            _format_probability(hard[i]),
-            "undefined" if by_sum is None else _format_probability(by_sum[i]),
-            _format_probability(soft[i]),
+            format_probability(c.hardmax[i]),
+            "undefined" if c.normalized is None else format_probability(c.normalized[i]),
+            format_probability(c.softmax[i]),
         )
     _stdout.print(table)
-    for line in _explanation(z, beta, by_sum):
+    for line in explanation(c):
         _stdout.print(line)
-
-
-def _explanation(z: NDArray, beta: float, by_sum: NDArray | None) -> list[str]:
-    """Three sentences on what the table shows, computed from these scores."""
-    if by_sum is None:
-        sum_line = (
-            "Sum-normalisation divides each score by their sum, which is zero here, so it is "
-            "undefined; softmax is defined for any scores."
-        )
-    else:
-        same = np.allclose(normalize(10 * z), by_sum)
-        scaled = ", ".join(_format_probability(p) for p in softmax(10 * z, beta=beta))
-        sum_line = (
-            f"Sum-normalisation divides each score by their sum ({z.sum():g}) and ignores scale: "
-            f"10 times these scores would give {'the same' if same else 'different'} values, "
-            f"where softmax would give {scaled}."
-        )
-        if np.any(by_sum < 0):
-            sum_line += " It also gives negative 'probabilities' to negative scores."
-    return [
-        f"Hard-max gives everything to the largest score ({z.max():g}) and ignores how far "
-        "behind the others are.",
-        sum_line,
-        "Softmax exponentiates before normalising: every value is positive and they sum to 1, "
-        "it depends on the scale of the scores (beta multiplies them; a larger beta moves it "
-        "towards hard-max), and it is differentiable, which gradient-based training needs.",
-    ]
-
-
-def _format_probability(p: float) -> str:
-    """Format a probability the way the founding article prints them.
-
-    Two significant digits, rounded half up (``0.125`` -> ``0.13``, as the
-    article's sum-normalisation); below 0.01 in scientific notation
-    (``1.7e-05``); just below 1 with three decimals (``0.999``), since two
-    digits would round it to 1. Exact 0 and 1 print as ``0`` and ``1``.
-
-    Parameters
-    ----------
-    p : float
-        A probability, or a sum-normalised value (which can be negative or
-        above 1).
-
-    Returns
-    -------
-    str
-    """
-    p = float(p)
-    if p in (0, 1):
-        return "0" if p == 0 else "1"  # not "-0" for a negative zero
-    if 0.99 < p < 1:
-        return f"{p:.3f}"
-    # repr gives the shortest decimal that is this float, so 0.125 rounds up, not down.
-    exact = Decimal(repr(p))
-    rounded = exact.quantize(Decimal(1).scaleb(exact.adjusted() - 1), rounding=ROUND_HALF_UP)
-    # Decimal keeps the trailing zero of 0.090; float formatting keeps the e-05 of 1.7e-05.
-    return f"{float(rounded):.1e}" if abs(p) < 0.01 else f"{rounded:f}"
