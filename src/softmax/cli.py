@@ -29,7 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ._errors import SoftmaxInputError
-from .datasets import BUNDLED, Dataset, load_dataset, read_features, read_table
+from .datasets import BUNDLED, Dataset, load_dataset, names_for_message, read_features, read_table
 from .estimator import SoftmaxRegression
 from .explain import compare, explanation, format_probability
 from .persistence import load, read_metadata
@@ -79,6 +79,12 @@ def _reporting_user_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
         with warnings.catch_warnings(record=True) as caught:
             try:
                 return command(*args, **kwargs)
+            except BrokenPipeError:
+                # The reader (`| head`) left: not an error. Point stdout at devnull so
+                # the interpreter's final flush does not fail again, and exit as a
+                # process killed by SIGPIPE would (128 + 13).
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(141) from None
             except _USER_ERRORS as exc:
                 _stderr_line("error:", "red", str(exc))
                 raise typer.Exit(2) from None
@@ -348,7 +354,7 @@ def _prediction_data(
         if missing:
             raise SoftmaxInputError(
                 f"The bundled data set {source!r} lacks the model's feature column(s) "
-                f"{missing}; its columns are {list(X.columns)}."
+                f"{names_for_message(missing)}; its columns are {names_for_message(X.columns)}."
             )
         X = X if names is None else X[names]
     if names is not None:

@@ -154,7 +154,7 @@ def read_table(path: str | os.PathLike, target: str | None, *, dropna: bool = Fa
         target = columns[-1]
     elif target not in columns:
         raise SoftmaxInputError(
-            f"{source.path} has no column {target!r}; its columns are {_names(columns)}."
+            f"{source.path} has no column {target!r}; its columns are {names_for_message(columns)}."
         )
     features = [c for c in columns if c != target]
     if not features:
@@ -216,8 +216,8 @@ def read_features(
         missing = [c for c in features if c not in columns]
         if missing:
             raise SoftmaxInputError(
-                f"{source.path} lacks the feature column(s) {_names(missing)}; "
-                f"its columns are {_names(columns)}."
+                f"{source.path} lacks the feature column(s) {names_for_message(missing)}; "
+                f"its columns are {names_for_message(columns)}."
             )
     if not features:
         raise SoftmaxInputError(f"{source.path} has no feature columns.")
@@ -379,5 +379,7 @@ def _first_true(mask: np.ndarray) -> tuple[int, int] | None:
     return int(rows[0]), int(np.flatnonzero(mask[rows[0]])[0])
 
 
-def _names(columns: Sequence[str]) -> str:
-    return ", ".join(repr(c) for c in columns)
+def names_for_message(columns: Sequence[str], limit: int = 8) -> str:
+    """Column names for a message; long lists (64 pixels) are cut to one line."""
+    shown = ", ".join(repr(c) for c in list(columns)[:limit])
+    return shown if len(columns) <= limit else f"{shown}, ... ({len(columns) - limit} more)"
