@@ -420,3 +420,16 @@ def test_info_abbreviates_wide_models(tmp_path):
     assert "15 of 25 features shown" in stdout and "…" in stdout
     shown = set(re.findall(r"\bf\d+\b", stdout.split("Coefficients", 1)[1]))
     assert shown == {f"f{j}" for j in [*range(10), *range(20, 25)]}
+
+
+def test_reader_closing_the_pipe_is_not_an_error(iris_model, workdir):
+    """``softmax predict ... | head -1``: no traceback, no error line, SIGPIPE's status."""
+    proc = subprocess.Popen(
+        [_executable(), "predict", str(iris_model), "--dataset", "iris"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=workdir,
+    )
+    # The reader leaves before the first write (pipe buffers here can hold megabytes).
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141
+    assert stderr == ""
