@@ -207,7 +207,7 @@ def test_callback_and_verbose(capsys):
 def test_non_convergence_warns_with_advice():
     X, y = load_wine(return_X_y=True)  # unscaled: columns differ by 1000x
     model = SoftmaxRegression(max_iter=5)
-    with pytest.warns(ConvergenceWarning, match=r"did not converge after 5 iterations.*increase max_iter.*standardise"):
+    with pytest.warns(ConvergenceWarning, match=r"did not converge after 5 iterations.*increase max_iter.*standardize=True"):
         model.fit(X, y)
     assert not model.converged_ and model.n_iter_ == 5
 

@@ -20,6 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import functions
 from ._linear_loss import LinearModelLoss
 from ._objective import Objective
+from ._standardize import StandardizedLinearLoss, feature_mean_scale
 from .penalties import L2
 from .solvers import SOLVERS, IterationInfo
 
@@ -57,6 +58,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         classes must not be separable for a finite optimum to exist).
     fit_intercept : bool, default=True
         Whether to fit a per-class intercept.
+    standardize : bool, default=False
+        Fit as if every feature were centred and scaled to unit (weighted)
+        variance, which makes badly scaled data converge fast, then report
+        ``coef_`` and ``intercept_`` in the original units. No copy of ``X``
+        is made (sparse input stays sparse). As in glmnet, the penalty then
+        applies to the standardised coefficients, so the optimum differs from
+        ``standardize=False`` unless ``C=np.inf``. Without an intercept the
+        features are only scaled.
     solver : {"lbfgs", "gd"}, default="lbfgs"
         ``"lbfgs"``: limited-memory BFGS, fast and the default.
         ``"gd"``: plain gradient descent, as in the founding article; with a
@@ -115,6 +124,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -130,6 +140,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         C: float = 1.0,
         *,
         fit_intercept: bool = True,
+        standardize: bool = False,
         solver: str = "lbfgs",
         max_iter: int = 1000,
         tol: float = 1e-6,
@@ -141,6 +152,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
@@ -199,6 +211,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             )
 
         linear_loss = LinearModelLoss(len(classes), X.shape[1], self.fit_intercept)
+        if self.standardize:
+            mean, scale = feature_mean_scale(X, sample_weight, center=self.fit_intercept)
+            linear_loss = StandardizedLinearLoss(linear_loss, mean, scale)
         objective = Objective(linear_loss, L2(1.0 / self.C), X, codes, sample_weight)
         w0 = self._initial_point(linear_loss, classes)
         solver = solver_cls(**{name: getattr(self, name) for name in solver_cls.options})
@@ -210,6 +225,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             )
 
         coef, intercept = linear_loss.unpack(result.w)
+        if self.standardize:
+            coef, intercept = linear_loss.to_original_coef(coef, intercept)
         # Adding one vector to every row changes no probability: report the
         # representative with rows (and intercepts) summing to zero.
         self.coef_ = (coef - coef.mean(axis=0)).astype(X.dtype)
@@ -234,7 +251,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             and self.coef_.shape == (linear_loss.n_classes, linear_loss.n_features)
             and np.array_equal(self.classes_, classes)
         ):
-            return linear_loss.pack(self.coef_, self.intercept_)
+            coef = self.coef_.astype(np.float64)
+            intercept = self.intercept_.astype(np.float64)
+            if isinstance(linear_loss, StandardizedLinearLoss):
+                coef, intercept = linear_loss.from_original_coef(coef, intercept)
+            return linear_loss.pack(coef, intercept)
         return np.zeros(linear_loss.n_params)
 
     def _iteration_hook(self) -> Callable[[IterationInfo], None] | None:
@@ -254,8 +275,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     def _convergence_advice(self, result) -> str:
         advice = [
             f"increase max_iter (now {self.max_iter})" if result.n_iter >= self.max_iter else None,
-            "standardise the features (for example with sklearn.preprocessing.StandardScaler): "
-            "features on very different scales are the most common cause",
+            None
+            if self.standardize
+            else "set standardize=True (or scale the features, for example with "
+            "sklearn.preprocessing.StandardScaler): features on very different scales are "
+            "the most common cause",
             "use solver='lbfgs'" if self.solver == "gd" else None,
             "use a finite C: without a penalty, separable classes have no finite optimum"
             if np.isinf(self.C)
