@@ -605,3 +605,6 @@ def explain(
     _stdout.print(table)
     for line in explanation(c):
         _stdout.print(line)
+
+
+from . import _cli_bandit  # noqa: E402, F401  (registers `softmax bandit`)
