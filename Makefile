@@ -26,6 +26,7 @@ test-slow: $(STAMP)
 # Benchmarks unset the OpenBLAS overrides that slow NumPy on some machines (never in tests).
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_solvers.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_bandits.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis model.softmax predictions.csv

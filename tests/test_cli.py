@@ -27,7 +27,7 @@ from softmax.explain import format_probability as _format_probability
 from softmax.datasets import load_dataset
 from softmax.persistence import read_metadata
 
-COMMANDS = ("fit", "predict", "evaluate", "info", "explain")
+COMMANDS = ("fit", "predict", "evaluate", "info", "explain", "bandit")
 IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
 
 
