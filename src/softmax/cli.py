@@ -608,3 +608,4 @@ def explain(
 
 
 from . import _cli_bandit  # noqa: E402, F401  (registers `softmax bandit`)
+from . import _cli_summary  # noqa: E402, F401  (registers `softmax summary`)

@@ -342,3 +342,30 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         from .persistence import save
 
         return save(self, path, extra=extra)
+
+    def inference(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        cov_type: str = "nonrobust",
+        reference=None,
+        groups: ArrayLike | None = None,
+        *,
+        weights_kind: str = "frequency",
+        separation: str = "firth",
+    ):
+        """Standard errors, p-values, tests and marginal effects (:mod:`softmax.inference`).
+
+        Returns an :class:`softmax.inference.InferenceResults` in a
+        reference-class form (``reference``, default ``classes_[0]``), with
+        ``cov_type`` one of ``"nonrobust"``, ``"HC0"``, ``"HC1"``, ``"cluster"``
+        (with ``groups``). The estimate is refined by Newton steps on ``X, y``;
+        separated data without a penalty get a warning and Firth estimates.
+        """
+        from .inference import inference
+
+        return inference(
+            self, X, y, sample_weight, cov_type, reference, groups,
+            weights_kind=weights_kind, separation=separation,
+        )
