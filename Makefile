@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-slow bench lint clean
+.PHONY: run test test-slow bench bench-scale lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,mnist]'
 	touch $(STAMP)
 
 # The main job: fit on the bundled iris data, print the metrics, save and reuse the model.
@@ -27,6 +27,10 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_solvers.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_bandits.py
+
+# Out-of-core SGD and Dask on generated 1M- and 10M-row files (minutes; not part of `make test`).
+bench-scale: $(STAMP)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis model.softmax predictions.csv

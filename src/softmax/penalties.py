@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["L2"]
+__all__ = ["L1", "L2", "GroupL1", "elastic_net"]
 
 
 class L2:
@@ -34,3 +34,152 @@ class L2:
 
     def hessp(self, v_coef: NDArray) -> NDArray:
         return self.strength * v_coef
+
+    def hessian_diagonal(self, coef: NDArray) -> NDArray:
+        """Diagonal of the Hessian (the Hessian is ``strength * I``), shaped like ``coef``."""
+        return np.full(coef.shape, self.strength)
+
+
+# -- Non-smooth penalties ------------------------------------------------------------------
+# They are not differentiable where coefficients are zero, so instead of a gradient they
+# offer a proximal operator (what proximal solvers step with) and the minimum-norm
+# subgradient (the optimality measure: it is zero exactly at the optimum). Groups are the
+# columns of ``coef``: one feature across all classes.
+
+
+class L1:
+    """Lasso penalty ``strength * sum(|coef|)``; every coefficient can become zero.
+
+    With ``strength = 1 / C`` on the summed loss this is scikit-learn
+    ``LogisticRegression(l1_ratio=1)``'s ``||W||_1 / C``.
+    """
+
+    #: Whether the penalty couples the classes of a feature (it does not: separable).
+    grouped = False
+
+    def __init__(self, strength: float) -> None:
+        if not strength >= 0:
+            raise ValueError(f"penalty strength must be >= 0, got {strength}")
+        self.strength = float(strength)
+
+    def value(self, coef: NDArray) -> float:
+        return self.strength * float(np.abs(coef).sum())
+
+    def prox(self, coef: NDArray, step) -> NDArray:
+        """Soft-thresholding: ``argmin_u ||u - coef||^2 / 2 + step * value(u)``.
+
+        ``step`` is a float or an array broadcasting against ``coef`` (one step
+        per coefficient: the penalty is separable).
+        """
+        return np.sign(coef) * np.maximum(np.abs(coef) - step * self.strength, 0.0)
+
+    def min_norm_subgradient(self, coef: NDArray, grad: NDArray, scale: float = 1.0) -> NDArray:
+        """Smallest element of ``grad + scale * d value(coef)``, shaped like ``coef``.
+
+        Where ``coef`` is zero the subdifferential is ``[-lam, lam]`` with
+        ``lam = scale * strength``, so the gradient is shrunk towards zero by ``lam``.
+        """
+        lam = scale * self.strength
+        shrunk = np.sign(grad) * np.maximum(np.abs(grad) - lam, 0.0)
+        return np.where(coef != 0, grad + lam * np.sign(coef), shrunk)
+
+    def smooth_derivatives(self, coef: NDArray):
+        """Where the penalty is smooth (non-zero coefficients): mask, gradient, Hessian blocks.
+
+        Returns
+        -------
+        free : bool ndarray shaped like ``coef``
+        gradient : ndarray shaped like ``coef``, zero where not ``free``
+        hessian : None
+            The penalty is linear there.
+        """
+        free = coef != 0
+        return free, self.strength * np.sign(coef), None
+
+
+class GroupL1:
+    """Grouped lasso ``strength * sum_j ||coef[:, j]||_2``: a feature is in or out for all classes.
+
+    glmnet's ``type.multinomial="grouped"``. For one class per group (a
+    single row) it is :class:`L1`.
+    """
+
+    grouped = True
+
+    def __init__(self, strength: float) -> None:
+        if not strength >= 0:
+            raise ValueError(f"penalty strength must be >= 0, got {strength}")
+        self.strength = float(strength)
+
+    def value(self, coef: NDArray) -> float:
+        return self.strength * float(np.linalg.norm(coef, axis=0).sum())
+
+    def prox(self, coef: NDArray, step) -> NDArray:
+        """Group soft-thresholding: each column shrinks in norm by ``step * strength``.
+
+        ``step`` is a float or an array of shape ``(n_features,)``, one per group.
+        """
+        norms = np.linalg.norm(coef, axis=0)
+        # max() keeps 0/0 out: a zero column stays zero.
+        factor = np.maximum(1.0 - step * self.strength / np.maximum(norms, 1e-300), 0.0)
+        return coef * factor
+
+    def min_norm_subgradient(self, coef: NDArray, grad: NDArray, scale: float = 1.0) -> NDArray:
+        """Smallest element of ``grad + scale * d value(coef)``, shaped like ``coef``.
+
+        A non-zero column ``j`` adds ``lam * coef_j / ||coef_j||``; at a zero
+        column the subdifferential is the ball of radius ``lam``, so the
+        gradient column shrinks in norm by ``lam`` (``lam = scale * strength``).
+        """
+        lam = scale * self.strength
+        norms = np.linalg.norm(coef, axis=0)
+        gnorms = np.linalg.norm(grad, axis=0)
+        active = norms > 0
+        out = grad * np.maximum(1.0 - lam / np.maximum(gnorms, 1e-300), 0.0)
+        out[:, active] = grad[:, active] + lam * coef[:, active] / norms[active]
+        return out
+
+    def smooth_derivatives(self, coef: NDArray):
+        """Where the penalty is smooth (non-zero columns): mask, gradient, Hessian blocks.
+
+        Returns
+        -------
+        free : bool ndarray shaped like ``coef``
+            Whole columns.
+        gradient : ndarray shaped like ``coef``
+            ``strength * coef_j / ||coef_j||``, zero on zero columns.
+        hessian : ndarray of shape (n_features, n_classes, n_classes)
+            ``strength / ||coef_j|| * (I - u u^T)`` with ``u = coef_j / ||coef_j||``,
+            zero on zero columns.
+        """
+        norms = np.linalg.norm(coef, axis=0)
+        active = norms > 0
+        unit = coef / np.where(active, norms, 1.0)
+        k = coef.shape[0]
+        hessian = np.eye(k)[None] - unit.T[:, :, None] * unit.T[:, None, :]
+        inverse = np.where(active, 1.0 / np.where(active, norms, 1.0), 0.0)
+        hessian *= (self.strength * inverse)[:, None, None]
+        free = np.broadcast_to(active, coef.shape)
+        return free, self.strength * unit * active, hessian
+
+
+def elastic_net(strength: float, l1_ratio: float, grouped: bool = False):
+    """Split scikit-learn's elastic net into a smooth and a non-smooth penalty.
+
+    ``strength * ((1 - l1_ratio) / 2 * ||coef||_F^2 + l1_ratio * ||coef||_1)``, the
+    L1 norm replaced by the sum of column norms when ``grouped``. With
+    ``strength = 1 / C`` this is ``LogisticRegression(C=C, l1_ratio=l1_ratio)``.
+
+    Returns
+    -------
+    smooth : L2
+        For ``Objective(..., penalty=smooth)``.
+    nonsmooth : L1, GroupL1 or None
+        For ``Objective(..., nonsmooth=nonsmooth)``; None when ``l1_ratio == 0``.
+    """
+    if not 0 <= l1_ratio <= 1:
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio}")
+    smooth = L2((1.0 - l1_ratio) * strength)
+    if l1_ratio == 0:
+        return smooth, None
+    return smooth, (GroupL1 if grouped else L1)(l1_ratio * strength)

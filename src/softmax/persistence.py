@@ -10,9 +10,10 @@ safetensors metadata key ``"softmax"``::
      "params": {...get_params()...},
      "classes": {"dtype": "str" | "int" | "float" | "bool", "values": [...]},
      "feature_names": [...] | null, "n_features_in": d,
-     "fitted": {"n_iter_": int, "converged_": bool},
+     "fitted": {"n_iter_": int, "converged_": bool, "beta_": float (if calibrated)},
      "arrays": {name: {"dtype": "float64", "shape": [...], "sha256": hex}},
      "extra": {...} | null,
+     "stochastic": {"config": {...}, "t": int, "l1": float, "rng": {...}} (optional),
      "metadata_sha256": hex}
 
 The arrays are ``coef_`` (k, d), ``intercept_`` (k,), ``objective_history_``
@@ -22,6 +23,15 @@ infinities or NaN and only string keys, so a non-finite float is written as
 keyed by integer labels) as ``{"$dict": [[key, value], ...]}``.
 ``metadata_sha256`` is the SHA-256 of the canonical JSON of all the other
 fields, so that a damaged header is detected like damaged arrays are.
+
+A model in the middle of stochastic training (``partial_fit``, or
+``solver="sgd"`` on a stream) also stores its optimiser state, so that a
+loaded model continues exactly where it stopped: the float64 arrays
+``sgd_w``, ``sgd_m``, ``sgd_v``, ``sgd_w_avg`` (those the optimiser uses, each
+of shape (n_params,)) and the field ``"stochastic"``: the optimiser settings,
+the step count, and the PCG64 generator's state (``bit_generator.state``,
+plain integers; no other generator is accepted). A ``random_state`` that is a
+generator object is stored as None: the saved state replaces it.
 """
 
 from __future__ import annotations
@@ -70,6 +80,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "arrays": dict,
     "extra": (dict, type(None)),
 }
+# Present only for models with a stochastic training state (see the docstring).
+_OPTIONAL_FIELD_TYPES: dict[str, type] = {"stochastic": dict}
 _FLOAT_ARRAYS = ("coef_", "intercept_", "objective_history_")
 _CLASS_KINDS = {"int": "iu", "float": "f", "bool": "b"}  # label dtype -> numpy kinds
 _NON_FINITE = ("inf", "-inf", "nan")
@@ -180,6 +192,10 @@ def load(path: str | os.PathLike) -> SoftmaxRegression:
         model.feature_names_in_ = np.array(metadata["feature_names"], dtype=object)
     model.n_iter_ = metadata["fitted"]["n_iter_"]
     model.converged_ = metadata["fitted"]["converged_"]
+    if "beta_" in metadata["fitted"]:
+        model.beta_ = metadata["fitted"]["beta_"]
+    if "stochastic" in metadata:
+        model._sgd = _stochastic_run(metadata, arrays)
     return model
 
 
@@ -220,6 +236,9 @@ def _describe(
             stacklevel=3,
         )
         params["callback"] = None
+    if not isinstance(params.get("random_state"), (int, type(None))):
+        # A generator object is not JSON; the saved stochastic state carries its stream.
+        params["random_state"] = None
     encoded_params = {
         name: _encode_or_fail(value, f"parameter {name}={value!r}") for name, value in params.items()
     }
@@ -242,10 +261,22 @@ def _describe(
         "classes": {"dtype": label_dtype, "values": _encode(classes.tolist())},
         "feature_names": None if names is None else [str(n) for n in names],
         "n_features_in": int(model.n_features_in_),
-        "fitted": {"n_iter_": int(model.n_iter_), "converged_": bool(model.converged_)},
+        "fitted": {
+            "n_iter_": int(model.n_iter_),
+            "converged_": bool(model.converged_),
+            # Only calibrated models carry it, so other files stay as they were.
+            **({"beta_": float(model.beta_)} if hasattr(model, "beta_") else {}),
+        },
         "arrays": {name: _array_entry(a) for name, a in arrays.items()},
         "extra": None if extra is None else _encode_or_fail(extra, "extra"),
     }
+    run = getattr(model, "_sgd", None)
+    if run is not None:
+        run_arrays, run_fields = run.to_file()
+        run_arrays = {name: _little_endian(a) for name, a in run_arrays.items()}
+        arrays.update(run_arrays)
+        metadata["arrays"].update({name: _array_entry(a) for name, a in run_arrays.items()})
+        metadata["stochastic"] = _encode_or_fail(run_fields, "the stochastic training state")
     return arrays, metadata
 
 
@@ -445,7 +476,10 @@ def _unseal(safetensors_metadata: Any) -> dict[str, Any]:
 
 def _check_fields(metadata: dict[str, Any]) -> None:
     for key in metadata:
-        if key not in _FIELD_TYPES:
+        if key in _OPTIONAL_FIELD_TYPES:
+            if not isinstance(metadata[key], _OPTIONAL_FIELD_TYPES[key]):
+                raise _Invalid(f"is corrupted: metadata {key!r} has the wrong type")
+        elif key not in _FIELD_TYPES:
             raise _Invalid(f"is corrupted: unexpected metadata key {key!r}")
     for key, kind in _FIELD_TYPES.items():
         if key not in metadata:
@@ -475,11 +509,14 @@ def _check_model_fields(metadata: dict[str, Any]) -> None:
     ):
         raise _Invalid("is corrupted: inconsistent feature names or count")
     fitted = metadata["fitted"]
+    beta = fitted.get("beta_", 1.0)
     if not (
-        set(fitted) == {"n_iter_", "converged_"}
+        set(fitted) - {"beta_"} == {"n_iter_", "converged_"}
         and _is_int(fitted["n_iter_"])
         and fitted["n_iter_"] >= 0
         and isinstance(fitted["converged_"], bool)
+        and isinstance(beta, float)
+        and 0 < beta < math.inf
     ):
         raise _Invalid("is corrupted: bad 'fitted' metadata")
 
@@ -488,6 +525,10 @@ def _check_arrays(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
     """Check names, dtypes, shapes and checksums of the arrays read."""
     label_dtype = metadata["classes"]["dtype"]
     expected = set(_FLOAT_ARRAYS) | ({"classes_"} if label_dtype != "str" else set())
+    if "stochastic" in metadata:
+        from ._stochastic import STATE_ARRAYS
+
+        expected |= {f"sgd_{name}" for name in STATE_ARRAYS}
     described = metadata["arrays"]
     for name in sorted(set(arrays) | set(described)):
         if name not in expected:
@@ -515,6 +556,22 @@ def _check_arrays(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
             metadata["classes"]["values"]
         ):
             raise _Invalid("is corrupted: classes_ does not match its metadata")
+    if "stochastic" in metadata:
+        _stochastic_run(metadata, arrays)  # checks it
+
+
+def _stochastic_run(metadata: dict[str, Any], arrays: dict[str, np.ndarray]):
+    """The saved :class:`softmax._stochastic.StochasticRun`, checked against the model."""
+    from ._stochastic import StochasticRun
+
+    k = len(metadata["classes"]["values"])
+    n_params = k * (metadata["n_features_in"] + int(bool(metadata["params"].get("fit_intercept"))))
+    try:
+        fields = _decode(metadata["stochastic"])
+        sgd_arrays = {name: a for name, a in arrays.items() if name.startswith("sgd_")}
+        return StochasticRun.from_file(fields, sgd_arrays, n_params)
+    except (TypeError, ValueError, KeyError, OverflowError):
+        raise _Invalid("is corrupted: bad stochastic training state") from None
 
 
 def _decode(value: Any) -> Any:

@@ -69,6 +69,8 @@ class Solver(ABC):
 
     #: Names of estimator parameters passed to ``__init__``.
     options: tuple[str, ...] = ()
+    #: Whether the solver handles a non-smooth (L1 or grouped) penalty.
+    supports_nonsmooth: bool = False
 
     @abstractmethod
     def solve(

@@ -64,11 +64,17 @@ class LBFGS(Solver):
                 "maxls": 50,
             },
         )
+        gradient_max = float(np.max(np.abs(result.jac)))
+        message = f"L-BFGS-B: {result.message}"
+        if result.status == 0 and gradient_max > tol:
+            # SciPy's relative-decrease stop: the objective no longer changes in
+            # floating point, so this tol is below what the data allow.
+            message += " (the objective reached its rounding level before tol)"
         return SolverResult(
             w=result.x,
             n_iter=int(result.nit),
-            converged=bool(result.status == 0),
-            message=f"L-BFGS-B: {result.message}",
-            gradient_max=float(np.max(np.abs(result.jac))),
+            converged=gradient_max <= tol,
+            message=message,
+            gradient_max=gradient_max,
             objective_history=history,
         )

@@ -1,0 +1,174 @@
+"""One objective-and-gradient evaluation: ours vs straightforward NumPy vs scikit-learn.
+
+Times, on ``make_classification(n_samples=N, n_features=100, n_informative=50,
+n_classes=10, random_state=0)`` in float64 and float32:
+
+- ``ours``: ``LinearModelLoss.loss_gradient`` (blocked, threaded; no weights);
+- ``ours objective``: ``Objective.value_grad`` with weights and an L2 penalty,
+  what the solvers call;
+- ``ours hessp``: one Hessian-vector product (after one ``loss_gradient_hessp``);
+- ``numpy``: straightforward NumPy (``raw = X @ W.T + b``; softmax;
+  ``G = p - onehot``; ``X.T @ G``) with the BLAS's default threads, and
+  ``numpy 1-blas`` with one BLAS thread (how the estimator ran it before);
+- ``sklearn``: ``sklearn.linear_model._linear_loss.LinearModelLoss``
+  ``(HalfMultinomialLoss(n_classes=10), fit_intercept=True).loss_gradient``
+  with ``n_threads`` equal to ours;
+- ``products``: ``X @ W.T`` and ``X.T @ G`` alone (default BLAS threads);
+- ``read X``: ``X.sum()``, one pass over X.
+
+Each variant runs ``--repeats`` times, interleaved with the others so that
+load from other processes hits all alike, after a short pause that lets the
+previous variant's idle BLAS threads stop spinning; the median and the minimum are
+reported, with the ratios to ``numpy``. Run from the repository root, without the OpenBLAS
+overrides that slow NumPy on some machines::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/eval_bench.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+from sklearn.datasets import make_classification
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from softmax import _kernels
+from softmax._linear_loss import LinearModelLoss
+from softmax._objective import Objective
+from softmax.penalties import L2
+
+K, D = 10, 100
+
+
+def straightforward(X, y, coef, intercept):
+    """The textbook NumPy evaluation: mean loss and gradient, all arrays at once."""
+    raw = X @ coef.T + intercept
+    raw -= raw.max(axis=1, keepdims=True)
+    proba = np.exp(raw)
+    total = proba.sum(axis=1, keepdims=True)
+    proba /= total
+    rows = np.arange(len(y))
+    loss = float((np.log(total[:, 0]) - raw[rows, y]).sum(dtype=np.float64))
+    proba[rows, y] -= 1
+    return loss, X.T @ proba, proba.sum(axis=0)
+
+
+def variants(X, y, n_threads):
+    dtype = X.dtype
+    rng = np.random.default_rng(0)
+    ours = LinearModelLoss(K, D, True, n_threads=n_threads)
+    w = 0.01 * rng.standard_normal(ours.n_params)
+    coef, intercept = (a.astype(dtype) for a in ours.unpack(w))
+    weights = np.ones(len(y), dtype=dtype)
+    objective = Objective(ours, L2(1.0), X, y, weights)
+    _, _, hessp = ours.loss_gradient_hessp(w, X, y)
+    v = rng.standard_normal(ours.n_params)
+    G = rng.random((len(y), K)).astype(dtype)
+
+    from sklearn._loss.loss import HalfMultinomialLoss
+    from sklearn.linear_model._linear_loss import LinearModelLoss as SkLoss
+
+    sk = SkLoss(base_loss=HalfMultinomialLoss(n_classes=K), fit_intercept=True)
+    y_float = y.astype(dtype)
+    sk_coef = w.reshape(K, D + 1).astype(dtype)
+
+    def one_blas(f):
+        def run():
+            with threadpool_limits(1, user_api="blas"):
+                return f()
+        return run
+
+    numpy_1 = one_blas(lambda: straightforward(X, y, coef, intercept))
+    return {
+        "ours": lambda: ours.loss_gradient(w, X, y),
+        "ours objective": lambda: objective.value_grad(w),
+        "ours hessp": lambda: hessp(v),
+        "numpy": lambda: straightforward(X, y, coef, intercept),
+        "numpy 1-blas": numpy_1,
+        "sklearn": lambda: sk.loss_gradient(sk_coef, X, y_float, n_threads=n_threads),
+        "products": lambda: (X @ coef.T, X.T @ G),
+        "X @ W.T": lambda: X @ coef.T,
+        "X.T @ G": lambda: X.T @ G,
+        "read X": lambda: X.sum(),
+    }
+
+
+def check_agreement(X, y, n_threads):
+    """Ours and the straightforward evaluation give the same numbers."""
+    ours = LinearModelLoss(K, D, True, n_threads=n_threads)
+    w = 0.01 * np.random.default_rng(1).standard_normal(ours.n_params)
+    coef, intercept = (a.astype(X.dtype) for a in ours.unpack(w))
+    value, grad = ours.loss_gradient(w, X, y)
+    ref_value, ref_gcoef, ref_gint = straightforward(X, y, coef, intercept)
+    grad = grad.reshape(K, D + 1)
+    rtol = 1e-10 if X.dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(value, ref_value, rtol=rtol)
+    scale = np.abs(ref_gcoef).max()
+    np.testing.assert_allclose(grad[:, :D], ref_gcoef.T, atol=rtol * scale)
+    np.testing.assert_allclose(grad[:, D], ref_gint, atol=rtol * scale)
+
+
+def time_all(fs, repeats, pause):
+    for f in fs.values():  # warm up: caches, pools, page faults
+        f()
+    times = {name: [] for name in fs}
+    for _ in range(repeats):
+        for name, f in fs.items():
+            # Idle BLAS / OpenMP worker threads spin for up to ~0.1 s after a
+            # call; without a pause they would steal a core from the next variant.
+            time.sleep(pause)
+            start = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - start)
+    return {name: (1e3 * float(np.median(t)), 1e3 * float(np.min(t))) for name, t in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,200000", help="comma-separated n_samples")
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--dtypes", default="float64,float32")
+    parser.add_argument("--variants", default=None,
+                        help="comma-separated subset of the variants (default: all)")
+    parser.add_argument("--pause", type=float, default=0.15,
+                        help="seconds of sleep before each timed call (default 0.15)")
+    args = parser.parse_args(argv)
+
+    n_threads = _kernels.n_threads()
+    print(f"CPUs: {os.cpu_count()}, softmax threads: {n_threads}")
+    for lib in threadpool_info():
+        if lib.get("user_api") != "blas":
+            continue
+        print(
+            f"BLAS: {lib.get('internal_api')} {lib.get('version')} kernel={lib.get('architecture')} "
+            f"threads={lib.get('num_threads')} ({os.path.basename(lib.get('filepath', ''))})"
+        )
+    for env in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        if env in os.environ:
+            print(f"note: {env}={os.environ[env]} is set")
+
+    for n in (int(s) for s in args.sizes.split(",")):
+        X64, y = make_classification(
+            n_samples=n, n_features=D, n_informative=50, n_classes=K, random_state=0
+        )
+        for dtype_name in args.dtypes.split(","):
+            X = np.ascontiguousarray(X64, dtype=np.dtype(dtype_name))
+            check_agreement(X, y, n_threads)
+            fs = variants(X, y, n_threads)
+            if args.variants:
+                fs = {name: fs[name] for name in args.variants.split(",")}
+            medians = time_all(fs, args.repeats, args.pause)
+            base, base_min = medians["numpy"]
+            print(f"\nn={n:,} d={D} k={K} {dtype_name} (X is {X.nbytes / 2**20:.0f} MiB), "
+                  f"ms per evaluation over {args.repeats} repeats (the minimum shows the "
+                  "time without interference from other processes):")
+            for name, (ms, ms_min) in medians.items():
+                print(f"  {name:<15} median {ms:8.2f} ms  numpy/this {base / ms:5.2f}x   "
+                      f"min {ms_min:8.2f} ms  numpy/this {base_min / ms_min:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Line-search Newton-CG (truncated Newton) with Hessian-vector products."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._objective import Objective
+from ._base import Callback, Solver, SolverResult
+from ._newton import backtrack, invariance_projector
+
+__all__ = ["NewtonCG"]
+
+
+class NewtonCG(Solver):
+    """Truncated Newton: conjugate gradient on the Newton system, then a line search.
+
+    Each outer iteration solves ``H d = -g`` inexactly by (preconditioned)
+    conjugate gradient, stopping when the residual is below
+    ``eta * ||g||`` with the forcing term ``eta = min(0.5, sqrt(||g||))``
+    (loose far from the optimum, tight near it: superlinear convergence), then
+    backtracks from the full step (Armijo). Hessian-vector products come from
+    :meth:`Objective.value_grad_hessp` and reuse its probabilities, so one
+    costs two passes over ``X``.
+
+    Without a penalty (``C=inf``) the Hessian is singular along "add one vector
+    to every class row". The gradient has no component there, so CG stays in
+    the Hessian's range; it also stops at non-positive curvature.
+
+    Parameters
+    ----------
+    max_cg_iter : int, default=200
+        Conjugate-gradient iterations per outer iteration at most.
+    preconditioner : bool, default=True
+        Precondition CG with the diagonal ``c * E[x_j^2] + penalty`` (one
+        value per feature, shared by the classes; ``c`` matches the trace of
+        the Hessian diagonal, recomputed each outer iteration at the cost of
+        one pass over ``X``). It undoes feature scales: on raw digits it cut CG
+        iterations 3x (wine 1.7x, a 20,000 x 100 make_classification 2x) and it
+        changes nothing on standardised features. The plain Jacobi diagonal
+        was worse than none on standardised data (up to 2x more iterations):
+        rare features on confidently classified samples get tiny entries.
+    """
+
+    def __init__(self, max_cg_iter: int = 200, preconditioner: bool = True) -> None:
+        self.max_cg_iter = max_cg_iter
+        self.preconditioner = preconditioner
+
+    def solve(
+        self,
+        objective: Objective,
+        w0: NDArray,
+        *,
+        max_iter: int,
+        tol: float,
+        callback: Callback | None = None,
+    ) -> SolverResult:
+        w = w0.copy()
+        value, grad, hessp = objective.value_grad_hessp(w)
+        history = [value]
+        self._report(callback, 0, value, grad)
+        eps = np.finfo(objective.X.dtype).eps
+        n_cg = 0
+        moments = _second_moments(objective) if self.preconditioner else None
+        project = invariance_projector(objective, w)
+        for it in range(1, max_iter + 1):
+            gmax = float(np.max(np.abs(grad)))
+            if gmax <= tol:
+                return SolverResult(
+                    w, it - 1, True, f"gradient below tol ({n_cg} CG iterations)", gmax, history
+                )
+            gnorm = float(np.linalg.norm(grad))
+            diag = _feature_diagonal(objective, w, moments) if self.preconditioner else None
+            direction, used = _conjugate_gradient(
+                hessp, project(grad), diag, min(0.5, np.sqrt(gnorm)) * gnorm, self.max_cg_iter
+            )
+            direction = project(direction)
+            n_cg += used
+            found = backtrack(
+                objective.value_grad_hessp, w, value, grad, direction,
+                rounding=100 * eps * max(1.0, abs(value)),
+            )
+            if found is None:
+                return SolverResult(
+                    w, it - 1, False,
+                    "line search: no step decreases the objective, or the gradient where the "
+                    "objective is flat to rounding: the precision floor of "
+                    f"{objective.X.dtype} (tol may be below it; {n_cg} CG iterations)",
+                    gmax,
+                    history,
+                )
+            w, (value, grad, hessp) = found
+            history.append(value)
+            self._report(callback, it, value, grad)
+        gmax = float(np.max(np.abs(grad)))
+        return SolverResult(
+            w, max_iter, gmax <= tol, f"reached max_iter ({n_cg} CG iterations)", gmax, history
+        )
+
+
+def _second_moments(objective: Objective) -> NDArray:
+    """Weighted mean of ``xt_j ** 2`` per column of ``xt = [X, 1]``, float64."""
+    X, sw = objective.X, objective.sample_weight  # sw sums to one
+    linear_loss = objective.linear_loss
+    moments = np.ones(linear_loss.n_features + int(linear_loss.fit_intercept))
+    if isinstance(X, np.ndarray):
+        rows = 2**16  # bounds the squared temporary
+        moments[: X.shape[1]] = sum(
+            sw[i : i + rows] @ np.square(X[i : i + rows]) for i in range(0, X.shape[0], rows)
+        )
+    else:
+        moments[: X.shape[1]] = np.asarray(X.multiply(X).T @ sw).ravel()
+    return moments
+
+
+def _feature_diagonal(objective: Objective, w: NDArray, moments: NDArray) -> NDArray:
+    """Preconditioner ``c * moments + penalty``, ``c`` matching the data Hessian's trace."""
+    penalty = objective.penalty_hessian_diagonal(w)
+    data_trace = float(objective.hessian_diagonal(w).sum() - penalty.sum())
+    n_classes = objective.linear_loss.n_classes
+    level = data_trace / (n_classes * float(moments.sum()))
+    return np.tile(level * moments, n_classes) + penalty
+
+
+def _conjugate_gradient(hessp, grad: NDArray, diag: NDArray | None, target: float, max_iter: int):
+    """Approximately solve ``H d = -grad`` by (Jacobi-preconditioned) CG from ``d = 0``.
+
+    Returns the iterate once the residual norm is at most ``target``, after
+    ``max_iter`` iterations, or at the first direction of non-positive curvature
+    (singular or indefinite ``H``); every iterate is a descent direction.
+
+    Returns
+    -------
+    d : ndarray of shape (n_params,)
+    n_iter : int
+        Hessian-vector products used.
+    """
+    if diag is not None:
+        # Zero diagonal entries (an all-zero feature without penalty) get a floor:
+        # the residual is zero there anyway.
+        inverse = 1.0 / np.maximum(diag, 1e-12 * max(float(diag.max()), 1e-300))
+    d = np.zeros_like(grad)
+    r = -grad
+    z = r * inverse if diag is not None else r
+    p = z.copy()
+    rz = float(np.dot(r, z))
+    for i in range(max_iter):
+        if np.linalg.norm(r) <= target:
+            return d, i
+        hp = hessp(p)
+        curvature = float(np.dot(p, hp))
+        if not curvature > 0:
+            # Flat or negative curvature: the (preconditioned) steepest descent
+            # direction if nothing better is known yet.
+            return (z if i == 0 else d), i + 1
+        alpha = rz / curvature
+        d += alpha * p
+        r -= alpha * hp
+        z = r * inverse if diag is not None else r
+        rz, rz_old = float(np.dot(r, z)), rz
+        p = z + (rz / rz_old) * p
+    return d, max_iter

@@ -1,0 +1,116 @@
+"""Newton's method with the full Hessian, solved by a Cholesky factorisation."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
+
+from .._objective import Objective
+from ._base import Callback, Solver, SolverResult
+from ._newton import backtrack, invariance_projector
+
+__all__ = ["NewtonCholesky"]
+
+
+class NewtonCholesky(Solver):
+    """Newton's method: build the Hessian, factorise it, backtrack from the full step.
+
+    Each iteration builds the full Hessian of size ``p = n_classes *
+    (n_features + fit_intercept)`` (cost ``n_samples * p**2 / 2``, memory
+    ``8 p**2`` bytes, see :meth:`LinearModelLoss.gradient_hessian`) and solves
+    the Newton system by Cholesky. Convergence is quadratic near the optimum,
+    so few iterations are needed; it suits many samples and a few hundred
+    parameters, not wide data.
+
+    The Hessian is singular along "add one vector to every class row" (always
+    for the intercepts, for the coefficients too when ``C=inf``). The gradient
+    has no component there, so a tiny ridge only makes the factorisation
+    possible without changing the step elsewhere (a least-squares solve is the
+    last resort), and the step is projected off those directions
+    (:func:`softmax.solvers._newton.invariance_projector`).
+
+    Parameters
+    ----------
+    max_hessian_bytes : int, default=2**31
+        Refuse (``ValueError``) problems whose Hessian would need more memory
+        than this, before any work; ``newton-cg`` or ``lbfgs`` suit them.
+    """
+
+    def __init__(self, max_hessian_bytes: int = 2**31) -> None:
+        self.max_hessian_bytes = max_hessian_bytes
+
+    def solve(
+        self,
+        objective: Objective,
+        w0: NDArray,
+        *,
+        max_iter: int,
+        tol: float,
+        callback: Callback | None = None,
+    ) -> SolverResult:
+        n_params = objective.n_params
+        if 8 * n_params**2 > self.max_hessian_bytes:
+            raise ValueError(
+                f"solver='newton-cholesky' needs the full Hessian of {n_params} x {n_params} "
+                f"parameters ({8 * n_params**2 / 2**30:.1f} GiB): too large; use "
+                "solver='newton-cg' or 'lbfgs', which need only Hessian-vector products"
+            )
+        w = w0.copy()
+        value, grad, hessian = objective.value_grad_hessian(w)
+        history = [value]
+        self._report(callback, 0, value, grad)
+        eps = np.finfo(objective.X.dtype).eps
+        project = invariance_projector(objective, w)
+        for it in range(1, max_iter + 1):
+            gmax = float(np.max(np.abs(grad)))
+            if gmax <= tol:
+                return SolverResult(w, it - 1, True, "gradient below tol", gmax, history)
+            if hessian is None:
+                # The line search evaluated value and gradient here, not the Hessian.
+                _, _, hessian = objective.value_grad_hessian(w)
+            direction = project(newton_direction(hessian, project(grad)))
+            hessian = None
+            found = backtrack(
+                objective.value_grad, w, value, grad, direction,
+                rounding=100 * eps * max(1.0, abs(value)),
+            )
+            if found is None:
+                return SolverResult(
+                    w, it - 1, False,
+                    "line search: no step decreases the objective, or the gradient where the "
+                    "objective is flat to rounding: the precision floor of "
+                    f"{objective.X.dtype} (tol may be below it)",
+                    gmax,
+                    history,
+                )
+            w, (value, grad) = found
+            history.append(value)
+            self._report(callback, it, value, grad)
+        gmax = float(np.max(np.abs(grad)))
+        return SolverResult(w, max_iter, gmax <= tol, "reached max_iter", gmax, history)
+
+
+def newton_direction(hessian: NDArray, grad: NDArray) -> NDArray:
+    """Solve ``hessian @ d = -grad`` for a PSD, possibly singular, ``hessian``.
+
+    Cholesky of ``hessian + ridge * I``, the ridge starting at the rounding
+    level of the factorisation and growing 1000-fold per failure; then least
+    squares. ``hessian`` is not modified.
+    """
+    p = hessian.shape[0]
+    scale = max(float(np.max(np.diag(hessian))), np.finfo(float).tiny)
+    ridge = 10 * p * np.finfo(float).eps * scale
+    for _ in range(4):
+        shifted = hessian.copy()
+        shifted[np.diag_indices(p)] += ridge
+        try:
+            factor = cho_factor(shifted, lower=True, overwrite_a=True, check_finite=False)
+        except LinAlgError:
+            ridge *= 1e3
+            continue
+        direction = -cho_solve(factor, grad, check_finite=False)
+        if np.all(np.isfinite(direction)) and np.dot(direction, grad) < 0:
+            return direction
+        ridge *= 1e3
+    return -lstsq(hessian, grad, cond=None, check_finite=False)[0]
