@@ -7,6 +7,7 @@ n_classes=10, random_state=0)`` in float64 and float32:
 - ``ours objective``: ``Objective.value_grad`` with weights and an L2 penalty,
   what the solvers call;
 - ``ours hessp``: one Hessian-vector product (after one ``loss_gradient_hessp``);
+- ``ours no-numba``: ``ours`` on the NumPy block path, as without Numba;
 - ``numpy``: straightforward NumPy (``raw = X @ W.T + b``; softmax;
   ``G = p - onehot``; ``X.T @ G``) with the BLAS's default threads, and
   ``numpy 1-blas`` with one BLAS thread (how the estimator ran it before);
@@ -81,9 +82,20 @@ def variants(X, y, n_threads):
                 return f()
         return run
 
+    def numpy_path(f):
+        """Ours without the compiled kernels (as when Numba is not installed)."""
+        def run():
+            saved, _kernels._COMPILED_MIN_WORK = _kernels._COMPILED_MIN_WORK, float("inf")
+            try:
+                return f()
+            finally:
+                _kernels._COMPILED_MIN_WORK = saved
+        return run
+
     numpy_1 = one_blas(lambda: straightforward(X, y, coef, intercept))
     return {
         "ours": lambda: ours.loss_gradient(w, X, y),
+        "ours no-numba": numpy_path(lambda: ours.loss_gradient(w, X, y)),
         "ours objective": lambda: objective.value_grad(w),
         "ours hessp": lambda: hessp(v),
         "numpy": lambda: straightforward(X, y, coef, intercept),

@@ -58,9 +58,19 @@ def _onehot(y, k):
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    """Force several row blocks, chunks and threads on small data."""
+    """The NumPy block path, with several row blocks, chunks and threads on small data."""
     monkeypatch.setattr(_kernels, "_BLOCK_BYTES", 1)  # 64-row blocks (the minimum)
     monkeypatch.setattr(_kernels, "_MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(_kernels, "_COMPILED_MIN_WORK", float("inf"))
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """The Numba kernels (dense input), with several chunks and threads on small data."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(_kernels, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_kernels, "_MIN_WORK_PER_THREAD", 1)
+    monkeypatch.setattr(_kernels, "_COMPILED_MIN_WORK", 0)
 
 
 # -- MultinomialCrossEntropy on raw scores ---------------------------------------------------
@@ -274,3 +284,47 @@ def test_n_threads_respects_limits(monkeypatch):
     monkeypatch.setenv("SOFTMAX_NUM_THREADS", "1")
     assert _kernels.n_threads() == 1
     assert LinearModelLoss(3, 2, True, n_threads=4).n_threads == 4
+
+
+# -- the compiled (Numba) kernels ----------------------------------------------------------------
+
+
+def _numpy_path(monkeypatch, f):
+    with monkeypatch.context() as m:
+        m.setattr(_kernels, "_COMPILED_MIN_WORK", float("inf"))
+        return f()
+
+
+# Compiling the kernels for one dtype takes ~4 s on a fresh machine (then they
+# are cached on disk): float32 runs with the slow tests only.
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_compiled_kernels_equal_numpy_path(dtype, soft, weighted, fit_intercept, compiled, monkeypatch):
+    X, y, sw = _data(5, dtype=dtype, soft=soft, weighted=weighted, n=301)  # odd: a lone last row
+    rng = np.random.default_rng(17)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    for threads in (1, 2):
+        ll = _linear(5, fit_intercept, threads)
+        w, v = rng.standard_normal(ll.n_params), rng.standard_normal(ll.n_params)
+        value, grad, hessp = ll.loss_gradient_hessp(w, X, y, sw)
+        ref_value, ref_grad, ref_hessp = _numpy_path(monkeypatch, lambda: ll.loss_gradient_hessp(w, X, y, sw))
+        assert value == pytest.approx(ref_value, rel=rtol)
+        assert ll.loss(w, X, y, sw) == pytest.approx(ref_value, rel=rtol)
+        np.testing.assert_allclose(grad, ref_grad, rtol=rtol, atol=rtol * np.abs(ref_grad).max())
+        hv, ref_hv = hessp(v), _numpy_path(monkeypatch, lambda: ref_hessp(v))
+        np.testing.assert_allclose(hv, ref_hv, rtol=rtol, atol=rtol * np.abs(ref_hv).max())
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_compiled_gradient_and_hessp_match_finite_differences(soft, compiled):
+    X, y, sw = _data(2, soft=soft, n=151)
+    ll = _linear(2, True, threads=2)
+    rng = np.random.default_rng(18)
+    w, v = rng.standard_normal(ll.n_params), rng.standard_normal(ll.n_params)
+    value, grad, hessp = ll.loss_gradient_hessp(w, X, y, sw)
+    f = lambda u: ll.loss(u, X, y, sw)  # noqa: E731
+    np.testing.assert_allclose(grad, _central_gradient(f, w), rtol=1e-6, atol=1e-7)
+    g = lambda u: ll.loss_gradient(u, X, y, sw)[1]  # noqa: E731
+    np.testing.assert_allclose(hessp(v), _central_directional(g, w, v), rtol=1e-6, atol=1e-7)

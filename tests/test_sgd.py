@@ -113,7 +113,8 @@ def test_partial_fit_unseen_class_is_a_clear_error(iris):
     with pytest.raises(ValueError, match="at least 2 classes"):
         SoftmaxRegression(solver="sgd", alpha=1e-3).partial_fit(X[:10], y[:10])
     # With every label declared up front, a chunk may hold any subset.
-    declared = SoftmaxRegression(solver="sgd", alpha=1e-3).partial_fit(X[:10], y[:10], classes=[0, 1, 2])
+    declared = SoftmaxRegression(solver="sgd", alpha=1e-3)
+    declared.partial_fit(X[:10], y[:10], classes=[0, 1, 2])
     declared.partial_fit(X, y)
     assert declared.classes_.tolist() == [0, 1, 2]
 
@@ -202,11 +203,40 @@ def test_early_stopping_keeps_the_best_epoch(digits, capsys):
     assert "iter" in err.out  # one line per epoch
 
 
+def test_elastic_net_by_proximal_steps():
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    settings = dict(alpha=0.02, l1_ratio=0.7)
+    exact = SoftmaxRegression(solver="prox-newton", tol=1e-10, **settings).fit(X, y)
+    model = SoftmaxRegression(
+        solver="sgd", optimizer="sgd", batch_size=32, random_state=0, **settings
+    ).fit(X, y)
+    assert model.objective_history_[-1] - exact.objective_history_[-1] < 1e-3
+    assert np.count_nonzero(model.coef_ == 0) > 0  # proximal steps give exact zeros
+    stream = SoftmaxRegression(
+        solver="sgd", optimizer="sgd", batch_size=32, random_state=0, **settings
+    )
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        rows = rng.permutation(len(y))
+        stream.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    assert np.count_nonzero(stream.coef_ == 0) > 0
+
+    def objective(m):
+        l1 = 0.02 * 0.7 * float(np.abs(m.coef_).sum())
+        return _mean_objective(m, X, y, 0.02 * 0.3) + l1
+
+    assert objective(stream) - objective(exact) < 2e-3
+
+
 def test_float32_and_sparse_input(iris):
     from scipy import sparse
 
     X, y = iris
-    dense = SoftmaxRegression(solver="sgd", random_state=0, max_iter=50).fit(X.astype(np.float32), y)
+    model = SoftmaxRegression(solver="sgd", random_state=0, max_iter=50)
+    dense = model.fit(X.astype(np.float32), y)
     assert dense.coef_.dtype == np.float32
     sp = SoftmaxRegression(solver="sgd", random_state=0, max_iter=50).fit(sparse.csr_matrix(X), y)
     np.testing.assert_allclose(sp.coef_, dense.coef_, atol=1e-3)

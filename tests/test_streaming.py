@@ -15,7 +15,7 @@ import pytest
 from sklearn.datasets import load_digits
 from typer.testing import CliRunner
 
-from softmax import SoftmaxRegression, load
+from softmax import load
 from softmax import streaming
 from softmax.cli import app
 from softmax.persistence import read_metadata
@@ -72,7 +72,8 @@ def test_streamed_fit_learns_and_streamed_predict_matches(digits_csv, tmp_path, 
     assert extra["n_train"] + extra["n_test"] == 1797
     # Chunked prediction writes exactly what the in-memory path writes.
     streamed = tmp_path / "streamed.csv"
-    assert run_here("predict", model_file, digits_csv, "--batch-size", "100", "-o", streamed)[0] == 0
+    code, _, _ = run_here("predict", model_file, digits_csv, "--batch-size", "100", "-o", streamed)
+    assert code == 0
     code, whole, _ = run_here("predict", model_file, digits_csv)
     assert code == 0
     chunked, in_memory = pd.read_csv(streamed), pd.read_csv(io.StringIO(whole))
@@ -148,7 +149,7 @@ def test_bad_values_name_the_line(tmp_path, monkeypatch):
     path.write_text("".join(lines))
     with pytest.raises(ValueError, match=r"Missing value in column 'x0' at line 4001"):
         streaming.fit_file(path, "label", epochs=1, progress=False)
-    model, scores, summary = streaming.fit_file(path, "label", epochs=1, dropna=True, progress=False)
+    _, scores, summary = streaming.fit_file(path, "label", epochs=1, dropna=True, progress=False)
     assert summary["n_train"] + scores.n == 4999
 
 

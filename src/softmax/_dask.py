@@ -64,15 +64,20 @@ def _block_label_counts(y: NDArray) -> tuple[NDArray, NDArray]:
 def _block_part(X, y, sw, classes: NDArray, class_weight: NDArray | None, dtype):
     """(X, codes, weights) of one block; weights are not yet scaled."""
     X = np.asarray(X, dtype=dtype)
-    codes = np.searchsorted(classes, np.asarray(y))
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if len(y) != len(X) or (sw is not None and len(sw) != len(X)):
+        raise ValueError("y and sample_weight must have one value per row of X, block by block")
+    codes = np.searchsorted(classes, y)
     s = np.ones(len(codes), dtype=dtype) if sw is None else np.asarray(sw, dtype=dtype)
     if class_weight is not None:
         s = s * class_weight[codes].astype(dtype)
     return X, codes, s
 
 
-def _block_class_weight(part, n_classes: int) -> NDArray:
-    return np.bincount(part[1], weights=part[2], minlength=n_classes)
+def _block_class_weight(part, n_classes: int) -> tuple[NDArray, int]:
+    return np.bincount(part[1], weights=part[2], minlength=n_classes), len(part[1])
 
 
 def _block_loss(k: int, d: int, fit_intercept: bool) -> LinearModelLoss:
@@ -125,8 +130,8 @@ class DaskObjective:
         Persisted ``(X, codes, weights)`` blocks; ``X`` of shape (rows, n_features).
     total_weight : float
         ``S``, the sum of all weights.
-    X : dask.array.Array
-        The data, for its dtype and shape only.
+    X : object with ``dtype`` and ``shape``
+        The data's dtype and shape (what solvers may read from ``objective.X``).
     """
 
     nonsmooth = None
@@ -225,69 +230,119 @@ class DaskObjective:
 # -- inputs ---------------------------------------------------------------------------------
 
 
-def _as_array(X):
-    """A 2-D Dask array with whole rows per block, and the feature names or None."""
+class _Data:
+    """What the solvers read from ``objective.X``: the dtype and the shape."""
+
+    def __init__(self, dtype, shape: tuple[int, int]) -> None:
+        self.dtype, self.shape = np.dtype(dtype), shape
+
+
+def _row_blocks(X):
+    """Delayed 2-D blocks of whole rows, their lengths (None if unknown), names, dtype, width."""
     import dask.array as da
     import dask.dataframe as dd
 
-    names = None
     if isinstance(X, dd.DataFrame):
-        names = [str(c) for c in X.columns]
-        X = X.to_dask_array(lengths=True)
-    elif not isinstance(X, da.Array):
-        X = da.asarray(X)
+        # Partitions as they are: to_dask_array(lengths=True) would cost a pass and can
+        # disagree with the partitions after Dask's query optimisation.
+        dtypes = set(X.dtypes.tolist())
+        dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
+        return X.to_delayed(), None, [str(c) for c in X.columns], dtype, len(X.columns)
+    if not isinstance(X, da.Array):
+        X = da.asarray(np.asarray(X))
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got a Dask array of shape {X.shape}")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    return X.rechunk({1: -1}), names
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    X = X.rechunk({1: -1})
+    lengths = None if any(math.isnan(c) for c in X.chunks[0]) else X.chunks[0]
+    return X.to_delayed().ravel().tolist(), lengths, None, dtype, X.shape[1]
 
 
-def _as_vector(v, row_chunks, what: str):
-    """A 1-D Dask array aligned with ``row_chunks``, or None."""
+def _vector_blocks(v, X_blocks: list, lengths, what: str) -> list:
+    """Delayed blocks of a per-row vector, aligned with the blocks of X."""
+    import dask
     import dask.array as da
     import dask.dataframe as dd
+    from dask import delayed
 
     if v is None:
-        return None
+        return [None] * len(X_blocks)
     if isinstance(v, (dd.Series, dd.DataFrame)):
-        v = v.to_dask_array(lengths=True)
-    elif not isinstance(v, da.Array):
+        blocks = v.to_delayed()
+        if len(blocks) != len(X_blocks):
+            # Dask may partition two projections of one Parquet file differently.
+            blocks = _realign(blocks, X_blocks, lengths)
+    elif isinstance(v, da.Array):
+        if lengths is not None and v.shape[0] != sum(lengths):
+            raise ValueError(
+                f"{what} must have one value per row of X: {v.shape[0]} != {sum(lengths)}"
+            )
+        if lengths is not None and v.chunks[0] != tuple(lengths):
+            v = v.rechunk({0: tuple(lengths)})
+        blocks = v.to_delayed().ravel().tolist()
+    else:
         v = np.asarray(v)
-        if v.ndim == 2 and v.shape[1] == 1:
-            v = v.ravel()
-        v = da.from_array(v, chunks=(row_chunks,))
-    if v.ndim == 2 and v.shape[1] == 1:
-        v = v[:, 0]
-    if v.ndim != 1 or v.shape[0] != sum(row_chunks):
-        raise ValueError(f"{what} must have one value per row of X, got shape {v.shape}")
-    return v.rechunk((row_chunks,))
+        if lengths is None:
+            lengths = dask.compute(*[delayed(len)(b) for b in X_blocks])
+        if v.shape[0] != sum(lengths):
+            raise ValueError(f"{what} must have one value per row of X: {len(v)} != {sum(lengths)}")
+        blocks = np.split(v, np.cumsum(lengths)[:-1])
+    if len(blocks) != len(X_blocks):
+        raise ValueError(
+            f"{what} must have one value per row of X, in blocks like X's "
+            f"({len(blocks)} blocks for {len(X_blocks)})"
+        )
+    return blocks
 
 
-def _prepare(model, X, y, sample_weight):
-    """Persisted blocks, classes, per-class weights, feature names and X."""
+def _slice_concat(pieces: list, cuts: list) -> NDArray:
+    """Rows ``cuts[i]`` (a slice) of each piece, concatenated: one re-cut block."""
+    return np.concatenate([np.asarray(p)[c] for p, c in zip(pieces, cuts)])
+
+
+def _realign(blocks: list, X_blocks: list, lengths) -> list:
+    """Re-cut delayed vector ``blocks`` to the row lengths of ``X_blocks``."""
     import dask
     from dask import delayed
 
-    X, names = _as_array(X)
-    y = _as_vector(y, X.chunks[0], "y")
-    sw = _as_vector(sample_weight, X.chunks[0], "sample_weight")
-    X_blocks = X.to_delayed().ravel().tolist()
-    y_blocks = y.to_delayed().ravel().tolist()
-    sw_blocks = [None] * len(X_blocks) if sw is None else sw.to_delayed().ravel().tolist()
+    sizes = dask.compute(*[delayed(len)(b) for b in blocks])
+    if lengths is None:
+        lengths = dask.compute(*[delayed(len)(b) for b in X_blocks])
+    if sum(sizes) != sum(lengths):
+        raise ValueError(f"y must have one value per row of X: {sum(sizes)} != {sum(lengths)}")
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    out, row = [], 0
+    for n in lengths:
+        pieces, cuts = [], []
+        for i in np.flatnonzero((starts[:-1] < row + n) & (starts[1:] > row)):
+            pieces.append(blocks[i])
+            cuts.append(slice(max(row - starts[i], 0), min(row + n, starts[i + 1]) - starts[i]))
+        out.append(delayed(_slice_concat)(pieces, cuts))
+        row += n
+    return out
+
+
+def _prepare(model, X, y, sample_weight):
+    """Persisted blocks, classes, per-class weights, feature names and the data's shape."""
+    import dask
+    from dask import delayed
+
+    X_blocks, lengths, names, dtype, n_features = _row_blocks(X)
+    y_blocks = _vector_blocks(y, X_blocks, lengths, "y")
+    sw_blocks = _vector_blocks(sample_weight, X_blocks, lengths, "sample_weight")
     uniques = dask.compute(*[delayed(_block_labels)(b) for b in y_blocks])
     classes = np.unique(np.concatenate(uniques))
     check_classification_targets(classes)
     class_weight = _class_weight_vector(model, classes, y_blocks)
     parts = [
-        delayed(_block_part, pure=True)(xb, yb, wb, classes, class_weight, X.dtype)
+        delayed(_block_part, pure=True)(xb, yb, wb, classes, class_weight, dtype)
         for xb, yb, wb in zip(X_blocks, y_blocks, sw_blocks)
     ]
     parts = list(dask.persist(*parts))
-    per_class = np.sum(
-        dask.compute(*[delayed(_block_class_weight)(p, len(classes)) for p in parts]), axis=0
-    )
-    return parts, classes, per_class, names, X
+    counts = dask.compute(*[delayed(_block_class_weight)(p, len(classes)) for p in parts])
+    per_class = np.sum([c[0] for c in counts], axis=0)
+    n_rows = int(sum(c[1] for c in counts))
+    return parts, classes, per_class, names, _Data(dtype, (n_rows, n_features))
 
 
 def _class_weight_vector(model, classes: NDArray, y_blocks) -> NDArray | None:

@@ -15,10 +15,10 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._threads import single_threaded_blas
 from ._errors import SoftmaxInputError
 from ._firth import firth_fit
 from ._inference_core import Problem, newton, solve_psd
@@ -60,7 +60,7 @@ def estimate(
     """
     # One BLAS thread: the products here are small, and NumPy's and SciPy's
     # OpenBLAS pools made a 944 x 36 Gram matrix 1000x slower on 2 cores.
-    with threadpool_limits(1, user_api="blas"):
+    with single_threaded_blas():
         return _estimate(
             model, X, y, sample_weight, cov_type, reference, groups,
             weights_kind=weights_kind, separation=separation,

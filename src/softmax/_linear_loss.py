@@ -44,8 +44,9 @@ class LinearModelLoss:
       vectors (soft targets), see :mod:`softmax._loss`.
 
     ``loss``, ``loss_gradient`` and ``loss_gradient_hessp`` evaluate in row
-    blocks on a few threads (:mod:`softmax._kernels`), reading ``X`` once per
-    evaluation and once per Hessian-vector product.
+    blocks on a few threads (:mod:`softmax._kernels`; large dense ``X`` goes
+    to compiled Numba kernels), reading ``X`` once per evaluation and once
+    per Hessian-vector product.
 
     Parameters
     ----------

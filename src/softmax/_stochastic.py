@@ -4,7 +4,7 @@
 :func:`fit_chunks` runs epochs over chunks read again and again (an
 out-of-core file, the blocks of a Dask array). Both cut each chunk into
 mini-batches in a random order and step the optimisers of
-:mod:`softmax.solvers.sgd`; ``fit`` on in-memory data uses the ``SGD``
+:mod:`softmax.solvers.optimizers`; ``fit`` on in-memory data uses the ``SGD``
 solver instead, which sees the whole objective.
 
 **The penalty of a stream.** A stream has no known size, so its penalty is
@@ -16,7 +16,8 @@ samples of unit weight (``1 / (alpha * S)`` for total weight ``S``).
 needs ``alpha``; ``fit`` and :func:`fit_chunks` fall back on ``C`` and the
 total weight when ``alpha`` is None. With ``l1_ratio`` (elastic net) the
 strength splits into ``alpha * (1 - l1_ratio)`` for L2 and
-``alpha * l1_ratio`` for L1, the latter taken by proximal steps.
+``alpha * l1_ratio`` for L1, the latter taken by proximal steps (exact
+zeros need ``optimizer="sgd"``: an average of sparse iterates is not sparse).
 
 The training state lives in the model's ``_sgd`` attribute (a
 :class:`StochasticRun`): optimiser state, settings and random generator,
@@ -39,7 +40,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from ._linear_loss import LinearModelLoss
 from .penalties import L1, L2, GroupL1
 from .solvers import IterationInfo
-from .solvers import sgd
+from .solvers import optimizers as optim
 
 __all__ = ["StochasticRun", "fit_chunks", "partial_fit", "resolve_alpha"]
 
@@ -65,8 +66,8 @@ class StochasticRun:
         Whether the L1 part is the grouped lasso (one group per feature).
     """
 
-    config: sgd.SGDConfig
-    state: sgd.SGDState
+    config: optim.SGDConfig
+    state: optim.SGDState
     rng: np.random.Generator
     l1: float = 0.0
     grouped: bool = False
@@ -84,15 +85,15 @@ class StochasticRun:
         prox = _l1_prox(linear_loss, self.l1, self.grouped) if self.l1 > 0 else None
         order = self.rng.permutation(X.shape[0])
         loss_sum = weight_sum = 0.0
-        for rows in sgd.batches(order, batch_size):
+        for rows in optim.batches(order, batch_size):
             s = sw[rows]
             weight = float(s.sum(dtype=np.float64))
             if not weight > 0:
                 continue
-            value, grad = sgd.batch_value_grad(
+            value, grad = optim.batch_value_grad(
                 linear_loss, smooth, self.state.w, X[rows], y[rows], s, weight
             )
-            self.state = sgd.update(self.state, grad, self.config, prox)
+            self.state = optim.update(self.state, grad, self.config, prox)
             loss_sum += weight * value
             weight_sum += weight
             if progress is not None:
@@ -100,7 +101,7 @@ class StochasticRun:
         return loss_sum, weight_sum
 
     def solution(self) -> NDArray:
-        return sgd.solution(self.state, self.config)
+        return optim.solution(self.state, self.config)
 
     # -- saving and restoring (see softmax.persistence) ------------------------------------
 
@@ -127,8 +128,8 @@ class StochasticRun:
         """Inverse of :meth:`to_file`; raises ValueError on anything inconsistent."""
         if set(fields) != {"config", "t", "l1", "grouped", "rng"}:
             raise ValueError("unexpected fields")
-        config = sgd.SGDConfig(**fields["config"])
-        sgd._check(config)
+        config = optim.SGDConfig(**fields["config"])
+        optim.check_config(config)
         if not all(isinstance(v, float) for v in config[2:]):
             raise ValueError("non-float optimiser setting")
         t, l1, grouped = fields["t"], fields["l1"], fields["grouped"]
@@ -142,7 +143,7 @@ class StochasticRun:
             raise ValueError("unknown random generator")
         bit_generator = np.random.PCG64()
         bit_generator.state = rng_state
-        template = sgd.init(np.zeros(n_params), config)
+        template = optim.init(np.zeros(n_params), config)
         parts = {}
         for name in STATE_ARRAYS:
             expected = getattr(template, name).shape
@@ -150,7 +151,7 @@ class StochasticRun:
             if array.shape != expected or array.dtype != np.float64:
                 raise ValueError(f"optimiser array {name} has the wrong shape")
             parts[name] = np.array(array)
-        state = sgd.SGDState(parts["w"], t, parts["m"], parts["v"], parts["w_avg"])
+        state = optim.SGDState(parts["w"], t, parts["m"], parts["v"], parts["w_avg"])
         return cls(config, state, np.random.Generator(bit_generator), l1, grouped)
 
 
@@ -189,7 +190,7 @@ def start_run(model, n_classes: int, X, total_weight: float | None, w0=None) -> 
     """A fresh :class:`StochasticRun` from the model's parameters.
 
     ``X`` (the first chunk, shape (rows, n_features)) sets the default step
-    ``1 / L`` (:func:`softmax.solvers.sgd.curvature_bound`) when
+    ``1 / L`` (:func:`softmax.solvers.optimizers.curvature_bound`) when
     ``learning_rate`` is None.
     """
     alpha = resolve_alpha(model, total_weight)
@@ -198,14 +199,14 @@ def start_run(model, n_classes: int, X, total_weight: float | None, w0=None) -> 
     optimizer = model.optimizer
     eta0 = model.learning_rate
     if eta0 is None:
-        eta0 = sgd.default_step(optimizer, sgd.curvature_bound(X, model.fit_intercept), l2)
-    config = sgd.SGDConfig(optimizer, model.schedule, float(eta0), l2)
+        eta0 = optim.default_step(optimizer, optim.curvature_bound(X, model.fit_intercept), l2)
+    config = optim.SGDConfig(optimizer, model.schedule, float(eta0), l2)
     n_features = X.shape[1]
     n_params = n_classes * (n_features + int(model.fit_intercept))
     w0 = np.zeros(n_params) if w0 is None else w0
-    rng = sgd.make_rng(model.random_state)
+    rng = optim.make_rng(model.random_state)
     grouped = bool(getattr(model, "grouped", False))
-    return StochasticRun(config, sgd.init(w0, config), rng, alpha * l1_ratio, grouped)
+    return StochasticRun(config, optim.init(w0, config), rng, alpha * l1_ratio, grouped)
 
 
 def _linear_loss(model, n_classes: int, n_features: int) -> LinearModelLoss:
@@ -216,7 +217,9 @@ def _linear_loss(model, n_classes: int, n_features: int) -> LinearModelLoss:
 def _publish(model, run: StochasticRun, linear_loss: LinearModelLoss, dtype) -> None:
     """Set ``coef_`` and ``intercept_`` from the run, centred as ``fit`` reports them."""
     coef, intercept = linear_loss.unpack(run.solution())
-    model.coef_ = (coef - coef.mean(axis=0)).astype(dtype)
+    if run.l1 == 0:  # with an L1 part, centring would destroy the exact zeros
+        coef = coef - coef.mean(axis=0)
+    model.coef_ = coef.astype(dtype)
     model.intercept_ = (intercept - intercept.mean()).astype(dtype)
 
 
@@ -267,7 +270,8 @@ def partial_fit(model, X, y, classes=None, sample_weight=None):
             )
         w0 = None
         fitted = getattr(model, "classes_", None)
-        if fitted is not None and np.array_equal(fitted, classes) and model.coef_.shape[1] == X.shape[1]:
+        same = fitted is not None and np.array_equal(fitted, classes)
+        if same and model.coef_.shape[1] == X.shape[1]:
             # After fit: continue from its coefficients (warm start), with fresh optimiser state.
             w0 = LinearModelLoss(len(classes), X.shape[1], model.fit_intercept).pack(
                 model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
@@ -364,7 +368,7 @@ def fit_chunks(
     run = None
     linear_loss = _linear_loss(model, len(classes), n_features)
     # The run's generator shuffles rows; one seeded alongside orders the chunks.
-    rng = sgd.make_rng(model.random_state).spawn(1)[0]
+    rng = optim.make_rng(model.random_state).spawn(1)[0]
     history: list[float] = []
     best, stale, converged = math.inf, 0, False
     hook = model._iteration_hook()

@@ -214,7 +214,7 @@ def fit(
     if not 0.0 <= test_size < 1.0:
         raise SoftmaxInputError(f"--test-size must be at least 0 and below 1, not {test_size:g}.")
     if solver.value == "sgd" and data is not None and dataset is None and idx_images is None:
-        from .streaming import cli_fit  # out of core: the file is read in chunks
+        from ._cli_streaming import cli_fit  # out of core: the file is read in chunks
 
         return cli_fit(
             _stdout, data, target=target, classes=classes, output=output, plot=plot,
@@ -480,7 +480,7 @@ def predict(
     """
     model, target = _load_model(model_file)
     if data is not None and dataset is None:
-        from . import streaming  # deferred: only chunked prediction needs it
+        from . import _cli_streaming as streaming  # deferred: only chunked prediction needs it
 
         if streaming.should_stream(data, batch_size):
             return streaming.cli_predict(

@@ -9,7 +9,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -19,6 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _dask, functions
+from ._threads import single_threaded_blas
 from ._linear_loss import LinearModelLoss
 from ._objective import Objective
 from ._standardize import StandardizedLinearLoss, feature_mean_scale
@@ -138,7 +138,7 @@ default="lbfgs"
         momentum, Adam, or averaged SGD. The default, averaged SGD, answers
         with a (recent-weighted) average of the iterates, which cancels much
         of the gradient noise: it gets closest to the optimum for a given
-        number of steps. See :mod:`softmax.solvers.sgd`.
+        number of steps. See :mod:`softmax.solvers.optimizers`.
     schedule : {"constant", "invscaling", "optimal"}, default="optimal"
         Step sizes ``eta_t`` for ``solver="sgd"``: ``eta0``,
         ``eta0 / (1 + t) ** 0.5``, or ``eta0 / (1 + alpha * eta0 * t)``
@@ -164,7 +164,11 @@ default="lbfgs"
     (:mod:`softmax.streaming`). ``fit`` also accepts Dask arrays and
     DataFrames: the full-batch solvers then evaluate the objective block by
     block on the workers (:mod:`softmax._dask`), and the ``predict*``
-    methods return lazy Dask arrays.
+    methods return lazy Dask arrays. On a cluster of several machines,
+    start ``dask scheduler`` on one and ``dask worker tcp://HOST:8786`` on
+    each (softmax installed everywhere), read the data on the workers
+    (``dd.read_parquet("s3://bucket/*.parquet")``) and create
+    ``distributed.Client("tcp://HOST:8786")`` before calling ``fit``.
 
     Attributes
     ----------
@@ -349,7 +353,7 @@ default="lbfgs"
         solver = solver_cls(**{name: getattr(self, name) for name in solver_cls.options})
         # NumPy and SciPy each bundle an OpenBLAS; both spinning 2 threads made
         # digits 5x and a 50,000 x 100 fit 1.8x slower than single-threaded BLAS.
-        with threadpool_limits(1, user_api="blas"):
+        with single_threaded_blas():
             result = solver.solve(
                 objective, w0, max_iter=self.max_iter, tol=self.tol, callback=self._iteration_hook()
             )
