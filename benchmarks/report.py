@@ -148,8 +148,9 @@ def format_report(results, *, machine: list[str], command: str, total_seconds: f
         "(not the sum); fits under 1 s are repeated and the best time kept.",
         f"- Time cap per fit: min({time_cap:g} s, max(10 s, 50 x the slowest reference fit)) "
         "(listed per problem); a fit over it is stopped and the solver \"did not reach\"; so does "
-        "a solver whose tol search takes over 2 caps in all, or is still above the target at the "
-        "tightest tol. Reference fits get 3 x the cap.",
+        "a solver whose tol search takes over 2 caps in all, whose gap stops improving (twice in a "
+        "row: a tighter tol, no fewer iterations, gap not halved) or is still above the target at the tightest "
+        "tol. Reference fits get 3 x the cap.",
         "- scikit-learn `LogisticRegression` (multinomial) runs with `threadpool_limits(1)` and "
         "`(2)` on all pools (the faster is \"best threads\"; its tol search is done with 1 thread, "
         "and 2 threads start at the tol found; a setting more than 2 x slower than the faster one "

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from problems import Problem, mean_objective
-from timing import TOLS, Outcome, Runner, SolverSpec, relative_gap, time_to_reference
+from timing import PLAIN_L2, TOLS, Outcome, Runner, SolverSpec, relative_gap, time_to_reference
 
 __all__ = [
     "REFERENCE_TOL",
@@ -70,6 +70,11 @@ def _probe_data():
     return StandardScaler().fit_transform(X), y
 
 
+def _plain(estimator_cls) -> dict:
+    params = estimator_cls().get_params()
+    return {k: v for k, v in PLAIN_L2.items() if k in params}
+
+
 @functools.cache
 def plain_l2_reason(name: str) -> str | None:
     """Why our solver ``name`` cannot run the plain L2 benchmark, or None if it can.
@@ -97,8 +102,9 @@ def plain_l2_reason(name: str) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = SoftmaxRegression(tol=1e-10).fit(X, y)
-            model = SoftmaxRegression(solver=name, tol=1e-8, max_iter=20_000).fit(X, y)
+            ref = SoftmaxRegression(tol=1e-10).set_params(**_plain(SoftmaxRegression)).fit(X, y)
+            model = SoftmaxRegression(solver=name, tol=1e-8, max_iter=20_000)
+            model = model.set_params(**_plain(SoftmaxRegression)).fit(X, y)
     except Exception as exc:  # noqa: BLE001
         return f"a default fit fails: {type(exc).__name__}: {str(exc)[:200]}"
     codes = np.unique(y, return_inverse=True)[1]

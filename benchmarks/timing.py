@@ -34,8 +34,18 @@ __all__ = [
 #: The decreasing tolerances tried, loosest first.
 TOLS = tuple(10.0**-k for k in range(4, 13))
 
+#: Our estimator's options that keep the benchmarked problem plain L2 (set when they exist).
+PLAIN_L2 = {"standardize": False, "l1_ratio": 0.0, "grouped": False, "label_smoothing": 0.0}
+
 #: A tol search stops when its fits have taken this many time caps in all.
 SEARCH_BUDGET_CAPS = 2.0
+#: Our estimator's options that keep the benchmarked problem plain L2 (set when they exist).
+PLAIN_L2 = {"standardize": False, "l1_ratio": 0.0, "grouped": False, "label_smoothing": 0.0}
+
+#: A tol search stops ("stalled") after this many tighter tols in a row that
+#: took as many iterations or more but left the gap above STALL_RATIO times the previous one.
+STALL_STEPS = 2
+STALL_RATIO = 0.5
 #: Quick fits are repeated (best time kept) until this much time is spent...
 REPEAT_BUDGET_S = 1.0
 #: ...with at most this many runs in all; fits slower than REPEAT_BUDGET_S run once.
@@ -112,7 +122,10 @@ def _estimator(spec: SolverSpec, C: float, tol: float, max_iter: int):
     if spec.library == "softmax":
         from softmax import SoftmaxRegression
 
-        return SoftmaxRegression(C=C, solver=spec.solver, tol=tol, max_iter=max_iter)
+        model = SoftmaxRegression(C=C, solver=spec.solver, tol=tol, max_iter=max_iter)
+        # Pin the plain L2 problem, whatever the defaults become.
+        params = model.get_params()
+        return model.set_params(**{k: v for k, v in PLAIN_L2.items() if k in params})
     if spec.library == "sklearn":
         from sklearn.linear_model import LogisticRegression
 
@@ -273,7 +286,8 @@ def time_to_reference(
     """Fit with each ``tol`` in turn until the relative gap to ``fstar`` is within target.
 
     Each fit is capped at ``runner.time_cap`` seconds, and the whole search at
-    :data:`SEARCH_BUDGET_CAPS` times that.
+    :data:`SEARCH_BUDGET_CAPS` times that; a search whose gap stops improving
+    (:data:`STALL_STEPS`) ends as "did not reach" too.
 
     Returns the first run that reaches ``problem.target_rtol`` (its time is
     the best of a few repeats when it is quick), or a "did not reach" /
@@ -286,6 +300,8 @@ def time_to_reference(
     n_runs = 0
     budget = SEARCH_BUDGET_CAPS * runner.time_cap
     spent = 0.0
+    previous = None  # (gap, n_iter) of the last fit
+    stalls = 0
     for tol in tols:
         cap = min(runner.time_cap, budget - spent)
         stop_slow = slower_than is not None and slower_than < cap
@@ -317,6 +333,20 @@ def time_to_reference(
                 spec, "ok", time=result.time, n_iter=result.n_iter, tol=tol, gap=gap,
                 n_runs=n_runs, extra={"repeats": len(result.times)},
             )
+        # A tighter tol that does not halve the gap, with more iterations (the
+        # solver is at the limit of its precision) or the same ones (it stops on
+        # another criterion): twice in a row, and tighter tols only cost time.
+        if previous is not None and result.n_iter >= previous[1] and gap > STALL_RATIO * previous[0]:
+            stalls += 1
+            if stalls >= STALL_STEPS:
+                return Outcome(
+                    spec, "did not reach", tol=tol, gap=gap, n_runs=n_runs,
+                    note=f"stalled: relative gap {gap:.1e} > {target:g}, not improving with "
+                         f"tighter tol ({result.n_iter} iterations at tol={tol:g})",
+                )
+        else:
+            stalls = 0
+        previous = (gap, result.n_iter)
     return Outcome(
         spec, "did not reach", tol=tols[-1] if len(tols) else None, gap=gap, n_runs=n_runs,
         note=f"relative gap {gap:.1e} > {target:g} at the tightest tol={tols[-1]:g}"

@@ -80,9 +80,20 @@ def _block_class_weight(part, n_classes: int) -> tuple[NDArray, int]:
     return np.bincount(part[1], weights=part[2], minlength=n_classes), len(part[1])
 
 
+def _worker_threads() -> int | None:
+    """Threads of the Dask worker running this task (its ``--nthreads``); None outside one."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        return None
+
+
 def _block_loss(k: int, d: int, fit_intercept: bool) -> LinearModelLoss:
-    # Built on the worker, so that it uses that worker's thread limits.
-    return LinearModelLoss(k, d, fit_intercept)
+    # Built on the worker, with that worker's thread budget: left to itself, each
+    # worker process would spread over every core and oversubscribe the machine.
+    return LinearModelLoss(k, d, fit_intercept, n_threads=_worker_threads())
 
 
 def _block_value_grad(part, w: NDArray, scale: float, shape) -> tuple[float, NDArray]:
