@@ -101,22 +101,35 @@ def true_log_loss(X, y: np.ndarray) -> float:
     return float(-(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(axis=1))).mean())
 
 
+# `softmax` with its own peak memory (VmHWM) written to argv[1] on exit. Not
+# ru_maxrss: Linux keeps the parent's memory at fork time in it across exec.
+_CLI_WITH_PEAK = """
+import sys
+from softmax.cli import app
+peak_file, sys.argv = sys.argv[1], ["softmax", *sys.argv[2:]]
+try:
+    app()
+finally:
+    status = open("/proc/self/status").read()
+    peak = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    open(peak_file, "w").write(peak.split()[1])
+"""
+
+
 def run_sgd(path: Path, workdir: Path, batch_size: int, epochs: int) -> dict:
     """``softmax fit`` streamed in a subprocess: time, peak RSS, the model file."""
     model = workdir / f"{path.stem}.softmax"
+    peak_file = workdir / "peak.txt"
     args = [
-        str(Path(sys.executable).parent / "softmax"), "fit", str(path), "--target", "y",
+        sys.executable, "-c", _CLI_WITH_PEAK, str(peak_file), "fit", str(path), "--target", "y",
         "--solver", "sgd", "--batch-size", str(batch_size), "--epochs", str(epochs),
         "--alpha", str(ALPHA), "--test-size", "0", "-o", str(model),
     ]  # fmt: skip
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            out.seek(0)
-            raise RuntimeError(out.read().decode()[-3000:])
+    run = subprocess.run(args, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    if run.returncode != 0:
+        raise RuntimeError(run.stdout[-2000:] + run.stderr[-2000:])
     from softmax import load
     from softmax.persistence import read_metadata
 
@@ -125,7 +138,7 @@ def run_sgd(path: Path, workdir: Path, batch_size: int, epochs: int) -> dict:
         "wall_s": wall,
         "train_s": extra["train_seconds"],
         "rows_per_s": extra["rows_per_second"],
-        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "peak_rss_mib": int(peak_file.read_text()) / 1024,
         "epochs": extra["epochs"],
         "model": load(model),
     }
