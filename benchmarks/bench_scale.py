@@ -131,7 +131,7 @@ def run_sgd(path: Path, workdir: Path, batch_size: int, epochs: int) -> dict:
     if run.returncode != 0:
         raise RuntimeError(run.stdout[-2000:] + run.stderr[-2000:])
     from softmax import load
-    from softmax.persistence import read_metadata
+    from softmax.io.model_file import read_metadata
 
     extra = read_metadata(model)["extra"]
     return {

@@ -36,9 +36,9 @@ import numpy as np
 from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from softmax import _kernels
-from softmax._linear_loss import LinearModelLoss
-from softmax._objective import Objective
+from softmax.loss import kernels as _kernels
+from softmax.loss.linear import LinearModelLoss
+from softmax.loss.objective import Objective
 from softmax.penalties import L2
 
 K, D = 10, 100

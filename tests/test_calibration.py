@@ -12,7 +12,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 
 from softmax import ModelFileError, SoftmaxRegression, load, softmax
-from softmax.persistence import read_metadata
+from softmax.io.model_file import read_metadata
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +142,7 @@ def test_beta_survives_save_and_load(tmp_path, digits_split, digits_model):
 
 @pytest.mark.parametrize("bad", [-1.0, 0.0, "2", 3, {"$float": "inf"}])
 def test_invalid_stored_beta(tmp_path, bad):
-    from softmax.persistence import _DIGEST_KEY, _seal
+    from softmax.io.model_file import _DIGEST_KEY, _seal
 
     X, y = load_iris(return_X_y=True)
     source = SoftmaxRegression().fit(X, y).calibrate(X, y).save(tmp_path / "m")

@@ -25,7 +25,7 @@ from softmax import SoftmaxRegression
 from softmax.cli import app
 from softmax.explain import format_probability as _format_probability
 from softmax.datasets import load_dataset
-from softmax.persistence import read_metadata
+from softmax.io.model_file import read_metadata
 
 COMMANDS = ("fit", "predict", "evaluate", "info", "explain", "bandit")
 IRIS_CLASSES = ["setosa", "versicolor", "virginica"]

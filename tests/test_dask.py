@@ -10,7 +10,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 from softmax import SoftmaxRegression  # noqa: E402
-from softmax._dask import is_dask_collection  # noqa: E402
+from softmax.backends.dask import is_dask_collection  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning",

@@ -1,7 +1,7 @@
 """Image classification: the IDX reader, the bundled MNIST subset, ``fit --idx-*``.
 
 IDX files are written here byte by byte (independently of the library's
-writer) as well as with :func:`softmax._idx.write_idx_array`.
+writer) as well as with :func:`softmax.io.idx.write_idx_array`.
 """
 
 import gzip
@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from softmax import SoftmaxInputError, SoftmaxRegression
-from softmax._idx import DTYPES, read_idx_array, write_idx_array
+from softmax.io.idx import DTYPES, read_idx_array, write_idx_array
 from softmax.cli import app
 from softmax.datasets import BUNDLED, load_dataset, read_idx
-from softmax.persistence import read_metadata
+from softmax.io.model_file import read_metadata
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -21,7 +21,7 @@ from sklearn.datasets import load_iris
 from typer.testing import CliRunner
 
 from softmax import SoftmaxInputError, SoftmaxRegression
-from softmax._firth import firth_loglik
+from softmax.inference.firth import firth_loglik
 from softmax.cli import app
 from softmax.inference import InferenceResults, SeparationWarning, inference, lr_test
 

@@ -1,7 +1,7 @@
 """The loss layers against finite differences, scikit-learn and each other.
 
 Covers MultinomialCrossEntropy on raw scores, LinearModelLoss (the blocked,
-threaded kernels of softmax._kernels) and Objective with an L2 penalty: with
+threaded kernels of softmax.loss.kernels) and Objective with an L2 penalty: with
 and without intercept, sample weights, dense / CSR / CSC, float32, two and
 five classes, class codes and soft targets.
 """
@@ -12,10 +12,10 @@ import scipy.sparse as sp
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
-from softmax import _kernels
-from softmax._linear_loss import LinearModelLoss
-from softmax._loss import MultinomialCrossEntropy
-from softmax._objective import Objective
+from softmax.loss import kernels as _kernels
+from softmax.loss.linear import LinearModelLoss
+from softmax.loss.cross_entropy import MultinomialCrossEntropy
+from softmax.loss.objective import Objective
 from softmax.penalties import L2
 
 N, D = 150, 4

@@ -11,8 +11,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from softmax import SoftmaxRegression
-from softmax._linear_loss import LinearModelLoss
-from softmax._objective import Objective
+from softmax.loss.linear import LinearModelLoss
+from softmax.loss.objective import Objective
 from softmax.penalties import L2
 from softmax.solvers import SOLVERS, NewtonCG, NewtonCholesky
 from softmax.solvers.newton_cholesky import newton_direction

@@ -10,9 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from softmax._linear_loss import LinearModelLoss
-from softmax._objective import Objective
-from softmax._standardize import StandardizedLinearLoss, feature_mean_scale
+from softmax.loss.linear import LinearModelLoss
+from softmax.loss.objective import Objective
+from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
 from softmax.penalties import L1, L2, GroupL1, elastic_net
 from softmax.solvers import LBFGS, ProxNewton
 

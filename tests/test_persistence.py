@@ -1,4 +1,4 @@
-"""Tests for softmax.persistence: round trips, atomic writes, hostile files."""
+"""Tests for softmax.io.model_file: round trips, atomic writes, hostile files."""
 
 import json
 import os
@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from softmax import SoftmaxRegression
 from softmax._errors import ModelFileError, SoftmaxInputError
 from softmax.datasets import load_dataset
-from softmax.persistence import FORMAT_NAME, FORMAT_VERSION, load, read_metadata, save
+from softmax.io.model_file import FORMAT_NAME, FORMAT_VERSION, load, read_metadata, save
 
 # Round trips need fitted models, not converged ones: short fits keep this file fast.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -302,7 +302,7 @@ def test_every_flipped_byte_in_the_header(tmp_path, model_file, bit):
 
 def _rewrite(source, target, edit_metadata=None, arrays=None, reseal=True):
     """Write a copy of a model file with edited metadata and arrays."""
-    from softmax.persistence import _DIGEST_KEY, _seal
+    from softmax.io.model_file import _DIGEST_KEY, _seal
 
     data = source.read_bytes()
     header = json.loads(data[8 : _header_size(data)])

@@ -7,7 +7,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from softmax import SoftmaxRegression, load
-from softmax._linear_loss import LinearModelLoss
+from softmax.loss.linear import LinearModelLoss
 from softmax.solvers import SOLVERS, sgd
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -8,8 +8,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from softmax import SoftmaxRegression
-from softmax._linear_loss import LinearModelLoss
-from softmax._standardize import StandardizedLinearLoss, feature_mean_scale
+from softmax.loss.linear import LinearModelLoss
+from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from sklearn.datasets import load_digits
 from typer.testing import CliRunner
 
 from softmax import load
-from softmax import streaming
+from softmax.io import streaming
 from softmax.cli import app
-from softmax.persistence import read_metadata
+from softmax.io.model_file import read_metadata
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -155,8 +155,8 @@ def test_bad_values_name_the_line(tmp_path, monkeypatch):
 
 _PEAK_RSS = """
 import sys
-import softmax.streaming
-softmax.streaming.CHUNK_BYTES = int(sys.argv[1])
+import softmax.io.streaming
+softmax.io.streaming.CHUNK_BYTES = int(sys.argv[1])
 from softmax.cli import app
 peak_file = sys.argv[2]
 sys.argv = ["softmax", *sys.argv[3:]]

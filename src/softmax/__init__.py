@@ -12,7 +12,7 @@ def load(path):
     Raises :class:`ModelFileError` for a missing, truncated, corrupted or
     foreign file.
     """
-    from .persistence import load as _load
+    from .io.model_file import load as _load
 
     return _load(path)
 

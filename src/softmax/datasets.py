@@ -173,10 +173,10 @@ def read_idx(
     ------
     SoftmaxInputError
         If either file is not a well-formed IDX file (see
-        :func:`softmax._idx.read_idx_array`), the labels are not one
+        :func:`softmax.io.idx.read_idx_array`), the labels are not one
         dimension, or the numbers of images and labels differ.
     """
-    from ._idx import read_idx_array
+    from .io.idx import read_idx_array
 
     pixels, classes = read_idx_array(images), read_idx_array(labels)
     if classes.ndim != 1:

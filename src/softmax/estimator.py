@@ -17,12 +17,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _dask, functions
-from ._threads import single_threaded_blas
-from ._linear_loss import LinearModelLoss
-from ._objective import Objective
-from ._standardize import StandardizedLinearLoss, feature_mean_scale
-from ._targets import check_soft_targets, is_probability_matrix, smooth_labels, soft_target_classes
+from . import functions
+from .backends import dask as _dask
+from .loss.threads import single_threaded_blas
+from .loss.linear import LinearModelLoss
+from .loss.objective import Objective
+from .loss.standardize import StandardizedLinearLoss, feature_mean_scale
+from .model.targets import check_soft_targets, is_probability_matrix, smooth_labels, soft_target_classes
 from .penalties import elastic_net
 from .solvers import SOLVERS, IterationInfo, choose_solver, sgd
 
@@ -42,7 +43,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     which is exactly scikit-learn ``LogisticRegression``'s multinomial
     objective for the same ``C`` (the intercept is not penalised).
     The coefficient layout is documented once, in
-    :class:`softmax._linear_loss.LinearModelLoss`.
+    :class:`softmax.loss.linear.LinearModelLoss`.
 
     **Two classes.** The model keeps one row per class even for two classes.
     Softmax of two scores is the sigmoid of their difference,
@@ -161,9 +162,9 @@ default="lbfgs"
 
     Large data. ``solver="sgd"`` with :meth:`partial_fit` trains on a stream
     of chunks, and ``softmax fit BIG.csv --solver sgd`` streams a file
-    (:mod:`softmax.streaming`). ``fit`` also accepts Dask arrays and
+    (:mod:`softmax.io.streaming`). ``fit`` also accepts Dask arrays and
     DataFrames: the full-batch solvers then evaluate the objective block by
-    block on the workers (:mod:`softmax._dask`), and the ``predict*``
+    block on the workers (:mod:`softmax.backends.dask`), and the ``predict*``
     methods return lazy Dask arrays. On a cluster of several machines,
     start ``dask scheduler`` on one and ``dask worker tcp://HOST:8786`` on
     each (softmax installed everywhere), read the data on the workers
@@ -453,7 +454,7 @@ default="lbfgs"
             progressive mean objective per call (each batch's, before its
             step), and ``converged_`` is False (a stream has no end).
         """
-        from ._stochastic import partial_fit
+        from .backends.stream import partial_fit
 
         return partial_fit(self, X, y, classes, sample_weight)
 
@@ -563,7 +564,7 @@ default="lbfgs"
         -------
         path : pathlib.Path
         """
-        from .persistence import save
+        from .io.model_file import save
 
         return save(self, path, extra=extra)
 
@@ -587,7 +588,7 @@ default="lbfgs"
         (with ``groups``). The estimate is refined by Newton steps on ``X, y``;
         separated data without a penalty get a warning and Firth estimates.
         """
-        from .inference import inference
+        from .inference.results import inference
 
         return inference(
             self, X, y, sample_weight, cov_type, reference, groups,

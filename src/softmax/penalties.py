@@ -3,7 +3,7 @@
 A penalty is a small class with ``value``, ``gradient`` and ``hessp`` on the
 ``coef`` block of shape ``(n_classes, n_features)``; the objective adds them
 to the data term. ``strength`` is on the scale of the objective the solver
-sees (see :class:`softmax._objective.Objective`).
+sees (see :class:`softmax.loss.objective.Objective`).
 """
 
 from __future__ import annotations

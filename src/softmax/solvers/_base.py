@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .._objective import Objective
+from ..loss.objective import Objective
 
 __all__ = ["IterationInfo", "Solver", "SolverResult"]
 
@@ -18,7 +18,7 @@ __all__ = ["IterationInfo", "Solver", "SolverResult"]
 class IterationInfo:
     """What a solver reports after each iteration (to ``callback`` and ``verbose``).
 
-    ``objective`` is on the mean-loss scale of :class:`softmax._objective.Objective`;
+    ``objective`` is on the mean-loss scale of :class:`softmax.loss.objective.Objective`;
     ``gradient_max`` is the largest absolute gradient entry, the quantity
     compared with ``tol``.
     """

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .._objective import Objective
+from ..loss.objective import Objective
 
 __all__ = ["backtrack", "invariance_projector"]
 

@@ -4,7 +4,7 @@ Working-set entries are ordered in blocks, one per column of the
 ``(n_classes, n_features + fit_intercept)`` coefficient matrix (the features
 of the working set, then the intercept column), each block holding that
 column's ``n_classes`` entries; ``index[b, a]`` is the flat position (see
-:class:`softmax._linear_loss.LinearModelLoss`) of block ``b``, class ``a``.
+:class:`softmax.loss.linear.LinearModelLoss`) of block ``b``, class ``a``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .._linear_loss import LinearModelLoss
-from .._objective import Objective
-from .._standardize import StandardizedLinearLoss
+from ..loss.linear import LinearModelLoss
+from ..loss.objective import Objective
+from ..loss.standardize import StandardizedLinearLoss
 
 __all__ = ["flat_index", "working_set_hessian"]
 

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
-from .._objective import Objective
+from ..loss.objective import Objective
 from ._base import Callback, Solver, SolverResult
 
 __all__ = ["LBFGS"]

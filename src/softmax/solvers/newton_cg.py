@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from .._objective import Objective
+from ..loss.objective import Objective
 from ._base import Callback, Solver, SolverResult
 from ._newton import backtrack, invariance_projector
 

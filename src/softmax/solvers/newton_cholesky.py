@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
 
-from .._objective import Objective
+from ..loss.objective import Objective
 from ._base import Callback, Solver, SolverResult
 from ._newton import backtrack, invariance_projector
 

@@ -25,7 +25,7 @@ Bottou's ``1 / (alpha * (t + t0))`` for an objective that is ``alpha``-strongly
 convex through its L2 penalty; it is ``"constant"`` without one).
 
 They serve :class:`softmax.solvers.sgd.SGD` (``fit(solver="sgd")`` in
-memory) and :mod:`softmax._stochastic` (``partial_fit``, streamed files,
+memory) and :mod:`softmax.backends.stream` (``partial_fit``, streamed files,
 Dask blocks).
 """
 
@@ -110,7 +110,7 @@ class SGDState(NamedTuple):
     ----------
     w : ndarray of shape (n_params,)
         The current iterate, float64, in the flat layout of
-        :class:`softmax._linear_loss.LinearModelLoss`.
+        :class:`softmax.loss.linear.LinearModelLoss`.
     t : int
         Updates done so far.
     m : ndarray of shape (n_params,) or (0,)

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from .._objective import Objective
+from ..loss.objective import Objective
 from ._base import Callback, IterationInfo, Solver, SolverResult
 from .optimizers import (
     OPTIMIZERS,

@@ -1,0 +1,500 @@
+"""Statistical inference for a fitted :class:`~softmax.SoftmaxRegression`.
+
+:func:`inference` (also :meth:`SoftmaxRegression.inference`) returns an
+:class:`InferenceResults`: coefficients in a reference-class form with
+standard errors, z and p-values, confidence intervals, likelihood statistics,
+tests of hypotheses and marginal effects, in the manner of a statistics
+package. The estimator is left untouched.
+
+**Identification.** The estimator's symmetric form (one row per class) is
+not identified without a penalty: adding one vector to every row changes no
+probability, so its Hessian is singular and a covariance of it does not
+exist. Inference therefore works in the *reference-class* form: the rows of
+the other classes minus the reference row (``reference=``, by default the
+first class, as statsmodels' ``MNLogit`` does). The conversion is lossless:
+probabilities, ``llf`` and marginal effects are the same for every reference
+and for the symmetric form. :meth:`InferenceResults.with_reference`
+re-expresses results for another reference by the linear map between the
+two forms (``cov' = T cov T'``, exact), and :meth:`InferenceResults.symmetric`
+reports the centred rows the estimator stores, as contrasts against the
+average class, whose covariance (singular, of rank ``(K-1) q``) follows by
+the same map.
+
+**Refinement.** The estimator stops at ``tol`` on the gradient, far looser
+than the 1e-6 relative accuracy tables of estimates need. Inference starts
+from the estimator's coefficients and takes Newton steps on the
+reference-class objective with the full Hessian (cheap: ``(K-1) q`` is small
+at the sizes where inference makes sense) until the step is at rounding
+level. For data other than the training data this re-estimates the model on
+the data given, starting from the fitted one.
+
+**Penalised fits (finite C).** The estimate is the penalised optimum, the
+one the estimator computes, with the estimator's penalty written in the
+reference form. Its covariance is the sandwich ``A^{-1} B A^{-1}`` where
+``A = I + P`` is the Hessian of the penalised objective (information ``I``
+plus penalty ``P``) and ``B`` the variance of the score: ``I`` for
+``"nonrobust"``, the outer product of scores for ``"HC0"``/``"HC1"``, of
+cluster sums for ``"cluster"``. It is the sampling variance of the penalised
+estimator around *its own* expectation: shrinkage bias is not in it, so
+intervals are for the penalised estimand and cover the true coefficients
+less often than stated when the penalty is strong. Without a penalty it is
+the usual ``I^{-1}`` and robust sandwiches. AIC and BIC then use the
+effective number of parameters ``tr(A^{-1} I)``.
+
+**Weights.** ``weights_kind="frequency"`` (default): a weight is a count of
+identical observations; results equal those of duplicating rows, and the
+number of observations is the sum of the weights. ``"analytic"``: weights
+are relative precisions (or sampling weights, when used with a robust
+``cov_type``); they are rescaled to sum to the number of rows with positive
+weight, which is then the number of observations, and each row's score
+enters the robust covariance once, multiplied by its weight. The estimator's
+``class_weight`` multiplies the weights, as in ``fit``; rows of weight 0 are
+dropped.
+
+**Separation.** Without a penalty, classes that a linear score separates
+have no finite MLE (iris's setosa is one). A linear programme detects
+complete and quasi-complete separation before estimation
+(:mod:`softmax.inference.separation`); a :class:`SeparationWarning` names the classes
+and features, and ``separation=`` picks the remedy: ``"firth"`` (default;
+Firth's bias-reduced estimate, finite and reference-invariant, with
+covariance from the information at that estimate), ``"ridge"`` (the
+estimator's penalty with ``C = 1``) or ``"error"``. Wald p-values of the
+separated classes are then unreliable; prefer likelihood-ratio comparisons.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import stats
+from sklearn.utils.validation import validate_data
+
+from .hypotheses import HypothesisTest, lr_test, wald_test
+from .core import form_map
+from .estimation import _reference_index, estimate
+from .margins import MarginalEffects, marginal_effects
+from .separation import SeparationReport, SeparationWarning
+from .summary import InferenceSummary, notes, summarize, tidy_frame
+from ..functions import softmax
+
+__all__ = [
+    "HypothesisTest",
+    "InferenceResults",
+    "InferenceSummary",
+    "MarginalEffects",
+    "SeparationReport",
+    "SeparationWarning",
+    "inference",
+    "lr_test",
+]
+
+
+def inference(
+    model,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    cov_type: str = "nonrobust",
+    reference: Any = None,
+    groups: ArrayLike | None = None,
+    *,
+    weights_kind: str = "frequency",
+    separation: str = "firth",
+) -> InferenceResults:
+    """Standard errors, tests and marginal effects for a fitted model.
+
+    The estimate is refined by Newton steps (see the module docstring), so it
+    is accurate to rounding whatever the estimator's ``tol``.
+
+    Parameters
+    ----------
+    model : SoftmaxRegression
+        A fitted model.
+    X : array-like or sparse matrix of shape (n_samples, n_features)
+        Data to make inference on, usually the training data; used as a
+        dense float64 array.
+    y : array-like of shape (n_samples,)
+        Labels, all among ``model.classes_``; every class must occur.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights, read as ``weights_kind`` says; the model's
+        ``class_weight`` multiplies them, as in ``fit``.
+    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
+        ``"nonrobust"``: inverse observed information (a sandwich for
+        penalised fits). ``"HC0"``: sandwich with per-row score outer
+        products. ``"HC1"``: HC0 times ``n / (n - k)`` for ``k`` parameters
+        (statsmodels' ``MNLogit`` applies no factor for ``"HC1"``: its HC1 is
+        this HC0). ``"cluster"``: sandwich of per-cluster score sums times
+        ``G / (G - 1) * (n - 1) / (n - k)`` (CRV1, statsmodels' default).
+        Case-insensitive.
+    reference : class label, optional
+        The class whose coefficients are fixed at 0; default ``classes_[0]``.
+        Text matching a label (``"1.0"`` for ``1.0``) is accepted.
+    groups : array-like of shape (n_samples,), optional
+        Cluster of each row; required by ``cov_type="cluster"``, refused otherwise.
+    weights_kind : {"frequency", "analytic"}, default="frequency"
+        ``"frequency"``: counts of identical rows (``n`` is their sum).
+        ``"analytic"``: relative precisions or sampling weights, rescaled to
+        sum to the number of rows (``n``).
+    separation : {"firth", "ridge", "error"}, default="firth"
+        Remedy when unpenalised data are separated.
+
+    Returns
+    -------
+    InferenceResults
+
+    Raises
+    ------
+    SoftmaxInputError
+        For unknown labels, a class absent from the data, collinear terms
+        without a penalty, or separated data with ``separation="error"``.
+
+    Warns
+    -----
+    SeparationWarning
+        When the data are separated; the message names classes and features.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_wine(return_X_y=True, as_frame=True)
+    >>> X = X[["alcohol", "flavanoids"]]
+    >>> model = SoftmaxRegression(C=float("inf")).fit(X, y)
+    >>> res = model.inference(X, y, reference=1)
+    >>> list(res.params.columns), res.terms
+    ([0, 2], ['intercept', 'alcohol', 'flavanoids'])
+    >>> res.params.loc["alcohol"].round(2).tolist()
+    [4.84, 5.07]
+    >>> res.pvalues.loc["flavanoids"].round(4).tolist()
+    [0.0039, 0.0005]
+    >>> round(res.llf, 3)
+    -34.398
+    """
+    return InferenceResults(
+        **estimate(
+            model, X, y, sample_weight, cov_type, reference, groups,
+            weights_kind=weights_kind, separation=separation,
+        )
+    )
+
+
+class InferenceResults:
+    """Results of :func:`inference`: estimates, covariance, tests, summaries.
+
+    Coefficients are in the reference-class form: one column per
+    non-reference class (named by its label), one row per term (``intercept``
+    first when the model has one, then the features). Flat vectors and
+    ``cov_params()`` are class-major: all terms of the first non-reference
+    class, then the next. Do not build it directly; call :func:`inference`.
+
+    Attributes
+    ----------
+    classes : ndarray of shape (K,)
+        All class labels.
+    reference : label
+        The reference class.
+    terms : list of str
+        Row names of ``params``.
+    cov_type : str
+    weights_kind : {"frequency", "analytic"} or None
+        None when no weights were given.
+    method : {"mle", "penalised", "firth", "ridge"}
+        How the estimate was obtained: maximum likelihood, the model's
+        penalised optimum, or a separation remedy.
+    C : float
+        Inverse penalty strength used (``inf`` for ``"mle"`` and ``"firth"``).
+    nobs : float
+        Number of observations (sum of frequency weights).
+    n_iter : int
+        Newton steps of the refinement.
+    converged : bool
+    separation : SeparationReport or None
+        What the separation check found (None: not separated).
+    n_groups : int or None
+        Number of clusters for ``cov_type="cluster"``.
+    edf : float
+        Effective number of parameters: ``k_params`` except for penalised
+        fits, where it is ``tr((I + P)^{-1} I)``.
+    dependent : str
+        Name of the label variable (``y.name`` or ``"y"``).
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        self._fields = fields
+        self._model = fields["model"]
+        self._problem = fields["problem"]
+        self._theta = fields["theta"]
+        self._cov = fields["cov"]
+        self.classes: NDArray = fields["classes"]
+        self.terms: list[str] = list(fields["terms"])
+        self.features: list[str] = list(fields["features"])
+        self.cov_type: str = fields["cov_type"]
+        self.weights_kind: str | None = fields["weights_kind"]
+        self.method: str = fields["method"]
+        self.C: float = fields["C"]
+        self.nobs: float = fields["nobs"]
+        self.n_iter: int = fields["n_iter"]
+        self.converged: bool = fields["converged"]
+        self.separation: SeparationReport | None = fields["separation"]
+        self.n_groups: int | None = fields["n_groups"]
+        self.edf: float = fields["edf"]
+        self.dependent: str = fields["dependent"]
+
+    def __repr__(self) -> str:
+        return (
+            f"<InferenceResults: {self.method}, reference={self.reference!r}, "
+            f"cov_type={self.cov_type!r}, llf={self.llf:.6g}>"
+        )
+
+    # -- labels -------------------------------------------------------------------------
+
+    @property
+    def reference(self):
+        """The reference class label."""
+        return self.classes[self._problem.reference]
+
+    @property
+    def outcome_classes(self) -> NDArray:
+        """The non-reference class labels, the columns of ``params``."""
+        return self.classes[self._problem.others]
+
+    def _frame(self, values: NDArray) -> pd.DataFrame:
+        """A (J, q) array as a (term x class) frame."""
+        return pd.DataFrame(
+            values.T,
+            index=pd.Index(self.terms, name="term"),
+            columns=pd.Index(self.outcome_classes, name="class"),
+        )
+
+    def _flat_index(self) -> pd.MultiIndex:
+        return pd.MultiIndex.from_product([self.outcome_classes, self.terms],
+                                          names=["class", "term"])
+
+    # -- estimates ----------------------------------------------------------------------
+
+    @property
+    def k_params(self) -> int:
+        """Number of free parameters, ``(K - 1) * len(terms)``."""
+        return int(self._theta.size)
+
+    @property
+    def df_model(self) -> int:
+        """Parameters beyond the intercepts, ``(K - 1) * n_features``."""
+        return (len(self.classes) - 1) * len(self.features)
+
+    @property
+    def df_resid(self) -> float:
+        return self.nobs - self.k_params
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """Estimates, shape (n_terms, K - 1)."""
+        return self._frame(self._theta)
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the flat estimates, rows and columns indexed by (class, term)."""
+        index = self._flat_index()
+        return pd.DataFrame(self._cov, index=index, columns=index)
+
+    @property
+    def bse(self) -> pd.DataFrame:
+        """Standard errors, shaped like ``params``."""
+        se = np.sqrt(np.clip(np.diag(self._cov), 0.0, None))
+        return self._frame(se.reshape(self._theta.shape))
+
+    @property
+    def tvalues(self) -> pd.DataFrame:
+        """z statistics ``params / bse``."""
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> pd.DataFrame:
+        """Two-sided p-values of the z statistics (standard normal)."""
+        z = self.tvalues
+        return pd.DataFrame(2 * stats.norm.sf(np.abs(z.to_numpy())), z.index, z.columns)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals at level ``1 - alpha``.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (k_params, 2)
+            Rows (class, term) in the flat order, columns ``lower``, ``upper``.
+        """
+        z = stats.norm.isf(alpha / 2)
+        est = self._theta.ravel()
+        se = np.sqrt(np.clip(np.diag(self._cov), 0.0, None))
+        return pd.DataFrame({"lower": est - z * se, "upper": est + z * se},
+                            index=self._flat_index())
+
+    # -- likelihood statistics ------------------------------------------------------------
+
+    @cached_property
+    def llf(self) -> float:
+        """Log-likelihood at the estimate (weighted; the data term only for penalised fits)."""
+        return self._problem.loglik(self._theta)
+
+    @cached_property
+    def llnull(self) -> float:
+        """Log-likelihood of the intercept-only model (the class shares)."""
+        counts = np.bincount(self._problem.codes, weights=self._problem.weights,
+                             minlength=len(self.classes))
+        return float(counts @ np.log(counts / counts.sum()))
+
+    @property
+    def llr(self) -> float:
+        """Likelihood-ratio statistic against the intercept-only model."""
+        return 2.0 * (self.llf - self.llnull)
+
+    @property
+    def llr_pvalue(self) -> float:
+        """p-value of ``llr`` on ``df_model`` degrees of freedom."""
+        return float(stats.chi2.sf(self.llr, self.df_model))
+
+    @property
+    def prsquared(self) -> float:
+        """McFadden's pseudo R-squared, ``1 - llf / llnull``."""
+        return 1.0 - self.llf / self.llnull
+
+    @property
+    def aic(self) -> float:
+        """``-2 llf + 2 edf``."""
+        return -2.0 * self.llf + 2.0 * self.edf
+
+    @property
+    def bic(self) -> float:
+        """``-2 llf + edf log(nobs)``."""
+        return -2.0 * self.llf + self.edf * np.log(self.nobs)
+
+    @property
+    def notes(self) -> list[str]:
+        """Caveats printed under the summary table."""
+        return notes(self)
+
+    # -- summaries ------------------------------------------------------------------------
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Tidy coefficient table, one row per (class, term).
+
+        Columns: ``class, term, estimate, std_err, z, p_value, ci_lower, ci_upper``.
+        """
+        return tidy_frame(self, alpha)
+
+    def summary(self, alpha: float = 0.05) -> InferenceSummary:
+        """Readable text table grouped by class (``str()`` of the result) and a tidy frame."""
+        return summarize(self, alpha)
+
+    # -- tests and effects ----------------------------------------------------------------
+
+    def wald_test(
+        self,
+        features: Sequence[str] | None = None,
+        classes: Sequence | None = None,
+        R: ArrayLike | None = None,
+        r: ArrayLike | None = None,
+    ) -> HypothesisTest:
+        """Wald test that a set of coefficients is zero, or of ``R theta = r``.
+
+        Parameters
+        ----------
+        features : sequence of str, optional
+            Terms whose coefficients are tested (``"intercept"`` allowed);
+            default: all features. With every class, "these features have no
+            effect on any class", which does not depend on the reference.
+        classes : sequence of labels, optional
+            Non-reference classes whose coefficients are tested; default all.
+        R : array-like of shape (m, k_params), optional
+            General linear restrictions on the flat estimates (class-major);
+            overrides ``features`` and ``classes``.
+        r : array-like of shape (m,), optional
+            Right-hand side for ``R``; default zeros.
+
+        Returns
+        -------
+        HypothesisTest
+        """
+        return wald_test(self, features, classes, R, r)
+
+    def lr_test(self, restricted: InferenceResults) -> HypothesisTest:
+        """Likelihood-ratio test of a nested ``restricted`` model against this one.
+
+        See :func:`softmax.inference.lr_test`.
+        """
+        return lr_test(restricted, self)
+
+    def marginal_effects(self, at: str = "overall") -> MarginalEffects:
+        """Marginal effects of the features on every class probability.
+
+        Parameters
+        ----------
+        at : {"overall", "mean"}, default="overall"
+            ``"overall"``: average over the (weighted) rows; ``"mean"``: at the
+            (weighted) mean of the features.
+
+        Returns
+        -------
+        MarginalEffects
+            Effects (n_features, K), with delta-method standard errors from
+            this result's covariance.
+        """
+        start = len(self.terms) - len(self.features)
+        return marginal_effects(self._problem, self._theta, self._cov, start, self.features,
+                                list(self.classes), at)
+
+    # -- other forms ----------------------------------------------------------------------
+
+    def with_reference(self, reference) -> InferenceResults:
+        """The same fit reported against another reference class.
+
+        A lossless linear map ``T`` of the estimates; the covariance becomes
+        ``T cov T'`` (exact for every ``cov_type``), so probabilities,
+        likelihoods, tests of "no effect on any class" and marginal effects
+        are unchanged.
+        """
+        new = _reference_index(self.classes, reference)
+        T = form_map(len(self.classes), self._problem.reference, len(self.terms), new)
+        return InferenceResults(
+            **{
+                **self._fields,
+                "problem": dataclasses.replace(self._problem, reference=new),
+                "theta": (T @ self._theta.ravel()).reshape(self._theta.shape),
+                "cov": T @ self._cov @ T.T,
+            }
+        )
+
+    def symmetric(self) -> pd.DataFrame:
+        """Estimates and standard errors in the estimator's symmetric (centred) form.
+
+        Each class row minus the average of all rows: the representative the
+        estimator stores in ``coef_`` and ``intercept_``. These are contrasts,
+        identified although the symmetric form itself is not; their covariance
+        has rank ``(K - 1) * len(terms)``.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (K * n_terms, 2)
+            Rows (class, term) for every class, columns ``estimate``, ``std_err``.
+        """
+        T = form_map(len(self.classes), self._problem.reference, len(self.terms), None)
+        cov = T @ self._cov @ T.T
+        index = pd.MultiIndex.from_product([self.classes, self.terms], names=["class", "term"])
+        return pd.DataFrame(
+            {"estimate": T @ self._theta.ravel(),
+             "std_err": np.sqrt(np.clip(np.diag(cov), 0.0, None))},
+            index=index,
+        )
+
+    def predict_proba(self, X: ArrayLike) -> NDArray:
+        """Class probabilities at the refined estimate, shape (n_samples, K)."""
+        X = validate_data(self._model, X, accept_sparse=["csr", "csc"], dtype=np.float64,
+                          reset=False)
+        X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+        Z = np.column_stack([np.ones(len(X)), X]) if len(self.terms) > len(self.features) else X
+        eta = np.zeros((len(X), len(self.classes)))
+        eta[:, self._problem.others] = Z @ self._theta.T
+        return softmax(eta, axis=1)

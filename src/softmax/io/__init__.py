@@ -1,0 +1,1 @@
+"""Files: model files, tables (CSV/Parquet), IDX images, atomic writes."""

@@ -1,0 +1,1 @@
+"""The problem description built once per fit: classes, targets, weights, penalty strength."""
