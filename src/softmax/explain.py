@@ -68,16 +68,21 @@ def compare(scores: ArrayLike, beta: float = 1.0) -> Comparison:
 def explanation(c: Comparison) -> list[str]:
     """Three sentences on what the comparison shows, computed from its scores."""
     z = c.scores
+    with np.errstate(over="ignore"):
+        total, tenfold = z.sum(), 10 * z
     if c.normalized is None:
+        why = "is zero" if total == 0 else "overflows the floating-point range"
         sum_line = (
-            "Sum-normalisation divides each score by their sum, which is zero here, so it is "
+            f"Sum-normalisation divides each score by their sum, which {why} here, so it is "
             "undefined; softmax is defined for any scores."
         )
+    elif not np.all(np.isfinite(tenfold)):
+        sum_line = f"Sum-normalisation divides each score by their sum ({total:g}) and ignores scale."
     else:
-        same = np.allclose(normalize(10 * z), c.normalized)
-        scaled = ", ".join(format_probability(p) for p in softmax(10 * z, beta=c.beta))
+        same = np.allclose(normalize(tenfold), c.normalized)
+        scaled = ", ".join(format_probability(p) for p in softmax(tenfold, beta=c.beta))
         sum_line = (
-            f"Sum-normalisation divides each score by their sum ({z.sum():g}) and ignores scale: "
+            f"Sum-normalisation divides each score by their sum ({total:g}) and ignores scale: "
             f"10 times these scores would give {'the same' if same else 'different'} values, "
             f"where softmax would give {scaled}."
         )

@@ -43,6 +43,9 @@ def _shifted_scaled(z: NDArray, axis: int, beta: float) -> NDArray:
     m = np.max(z, axis=axis, keepdims=True) if beta > 0 else np.min(z, axis=axis, keepdims=True)
     # Differences beyond the float range become -inf (beta > 0) or +inf (beta < 0),
     # whose exponential is the exact limit 0, so the overflow is harmless.
+    if np.isinf(beta):
+        # The limit itself (hard-max, or hard-min for -inf): 0 * inf would be NaN.
+        return np.where(z == m, 0, -np.inf).astype(z.dtype)
     b = z.dtype.type(beta)
     if b == 0:
         # |beta| is below the dtype's smallest number: every finite gap scales
@@ -71,7 +74,8 @@ def softmax(z: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray[np.float
         The axis holding the scores of one distribution.
     beta : float, default=1.0
         Inverse temperature. ``0`` gives the uniform distribution, large
-        values approach :func:`hardmax`, negative values give the softmin.
+        values approach :func:`hardmax` (``np.inf`` is hard-max itself),
+        negative values give the softmin.
 
     Returns
     -------
@@ -84,6 +88,8 @@ def softmax(z: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray[np.float
     array([1.66862063e-05, 9.11035992e-04, 9.99072278e-01])
     >>> softmax([0.3, 0.7, 1.4]).round(2)
     array([0.18, 0.27, 0.55])
+    >>> softmax([3, 7, 7], beta=np.inf)
+    array([0. , 0.5, 0.5])
     """
     z = _as_float(z)
     beta = _check_beta(beta)
@@ -159,7 +165,8 @@ def normalize(z: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
         Where a sum along ``axis`` is zero (the ratio is undefined) or not finite.
     """
     z = _as_float(z)
-    total = z.sum(axis=axis, keepdims=True)
+    with np.errstate(over="ignore"):  # an overflowing sum is reported below
+        total = z.sum(axis=axis, keepdims=True)
     bad = (total == 0) | ~np.isfinite(total)
     if np.any(bad):
         raise ValueError(
