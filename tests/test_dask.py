@@ -90,3 +90,36 @@ def test_unsupported_settings_are_clear_errors(client, data):
         SoftmaxRegression(solver="newton-cholesky").fit(Xd, yd)
     with pytest.raises(ValueError, match="one value per row"):
         SoftmaxRegression().fit(Xd, yd[:-1])
+
+
+def test_newton_cg_on_the_cluster_uses_its_preconditioner(client, data, monkeypatch):
+    # Features on scales 0.1 to 1000: what the preconditioner is for.
+    from softmax.loss.objective import Objective
+
+    X, y = data
+    X = X * np.array([1.0, 10.0, 100.0, 0.1, 1000.0, 1.0])
+    seen = []
+    moments = Objective.feature_second_moments
+
+    def spy(objective):
+        seen.append(type(objective.rows).__name__)
+        return moments(objective)
+
+    monkeypatch.setattr(Objective, "feature_second_moments", spy)
+    in_memory = SoftmaxRegression(solver="newton-cg", C=0.5, tol=1e-9).fit(X, y)
+    Xd, yd = da.from_array(X, chunks=(150, 6)), da.from_array(y, chunks=150)
+    on_cluster = SoftmaxRegression(solver="newton-cg", C=0.5, tol=1e-9).fit(Xd, yd)
+    assert seen == ["MemoryRows", "DaskRows"]
+    assert in_memory.converged_ and on_cluster.converged_
+    best = in_memory.objective_history_[-1]
+    assert abs(on_cluster.objective_history_[-1] - best) <= 1e-8 * abs(best)
+
+
+def test_balanced_class_weights_are_counted_on_the_workers(client, data):
+    X, y = data
+    keep = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:50]]  # unbalanced
+    X, y = X[keep], y[keep]
+    Xd, yd = da.from_array(X, chunks=(100, 6)), da.from_array(y, chunks=100)
+    in_memory = SoftmaxRegression(class_weight="balanced", tol=1e-8).fit(X, y)
+    on_cluster = SoftmaxRegression(class_weight="balanced", tol=1e-8).fit(Xd, yd)
+    np.testing.assert_allclose(on_cluster.coef_, in_memory.coef_, atol=1e-6)

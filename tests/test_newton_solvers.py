@@ -121,6 +121,34 @@ def test_objective_hessian_adds_the_penalty_on_coef_only(fit_intercept):
         np.testing.assert_array_equal(penalty[:, -1], 0)
 
 
+@pytest.mark.parametrize("kind", ["dense", "csr"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_standardised_hessian_and_diagonal_match_hessian_vector_products(kind, fit_intercept):
+    from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
+
+    rng = np.random.default_rng(4)
+    X, y, sw, loss = _problem(kind, fit_intercept, rng)
+    mean, scale = feature_mean_scale(X, sw, center=fit_intercept)
+    objective = Objective(StandardizedLinearLoss(loss, mean, scale), L2(2.0), X, y, sw)
+    w = rng.standard_normal(loss.n_params)
+    value, grad, H = objective.value_grad_hessian(w)
+    value_ref, grad_ref, hessp = objective.value_grad_hessp(w)
+    assert value == pytest.approx(value_ref, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-12, atol=1e-15)
+    v = rng.standard_normal(loss.n_params)
+    np.testing.assert_allclose(H @ v, hessp(v), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(objective.hessian_diagonal(w), np.diag(H), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("solver", NEWTON)
+def test_newton_solvers_fit_in_standardised_coordinates(solver):
+    X, y = load_wine(return_X_y=True)
+    reference = SoftmaxRegression(solver="lbfgs", standardize=True, tol=1e-9).fit(X, y)
+    model = SoftmaxRegression(solver=solver, standardize=True, tol=1e-9).fit(X, y)
+    assert model.converged_
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-5)
+
+
 def test_newton_direction_on_the_singular_unpenalised_hessian():
     # Without a penalty the Hessian is singular along "add one vector to every
     # class row"; the gradient has no component there, and the step solves H d = -g.

@@ -135,7 +135,7 @@ def test_partial_fit_after_fit_continues_from_it(iris):
     model.partial_fit(X, y)
     np.testing.assert_allclose(model.coef_, before, atol=0.2)
     model.fit(X, y)  # a new fit ends the stream
-    assert not hasattr(model, "_sgd") and model.n_iter_ > 1
+    assert not hasattr(model, "sgd_state_") and model.n_iter_ > 1
 
 
 @pytest.mark.parametrize("optimizer", sgd.OPTIMIZERS)
@@ -256,3 +256,19 @@ _EXPECTED_FAILURES = {
 )
 def test_sklearn_estimator_checks_sgd(estimator, check):
     check(estimator)
+
+
+def test_the_stochastic_state_is_a_public_attribute_with_a_file_form(iris):
+    from softmax.backends.stream import StochasticRun
+
+    X, y = iris
+    model = SoftmaxRegression(solver="sgd", alpha=1e-3, random_state=0).partial_fit(X, y)
+    run = model.sgd_state_
+    assert isinstance(run, StochasticRun)
+    arrays, fields = run.to_file()
+    again = StochasticRun.from_file(fields, arrays, run.state.w.size)
+    np.testing.assert_array_equal(again.solution(), run.solution())
+    with pytest.raises(ValueError, match="unexpected optimiser arrays"):
+        StochasticRun.from_file(fields, {**arrays, "sgd_other": np.zeros(1)}, run.state.w.size)
+    model.fit(X, y)  # a full-batch fit ends the stream
+    assert not hasattr(model, "sgd_state_")

@@ -1,4 +1,32 @@
-"""softmax: softmax regression (multinomial logistic regression) done right."""
+"""softmax: softmax regression (multinomial logistic regression) done right.
+
+Map of the parts, lowest first. A part imports only parts on lower levels
+(and, on its own level, only what the last column names); no import circles,
+no module over 500 lines. ``tests/test_architecture.py`` checks this table.
+
+===== ================================================ =========================================
+level part (folder or module)                          what it is; may also import on its level
+===== ================================================ =========================================
+0     ``functions``, ``explain``, ``_errors``,         softmax, sigmoid, ...; the article's
+      ``_version``, ``_progress``                      comparison (``explain`` may import
+                                                       ``functions`` and ``_errors``)
+1     ``loss/``                                        cross-entropy, linear-model loss, objective,
+                                                       standardisation, kernels, BLAS threads
+2     ``penalties``                                    L2, L1, elastic net, grouped
+3     ``solvers/``                                     one file per solver; stochastic optimisers
+4     ``backends/``                                    where the rows live: memory, dask, stream
+5     ``model/``, ``estimator``                        the problem built once per fit;
+                                                       ``SoftmaxRegression`` (may import ``model``)
+6     ``inference/``, ``io/``, ``plotting/``,          built on a fitted estimator: statistics,
+      ``datasets``, ``bandits/``                       files, figures, data sets, bandits
+                                                       (``datasets`` may import ``io``)
+7     ``cli/``                                         the ``softmax`` command
+===== ================================================ =========================================
+
+Two upward imports are front doors of the public API, deferred into one
+method each: ``SoftmaxRegression.inference`` (``inference/``) and
+``SoftmaxRegression.save`` (``io/``). This ``__init__`` may import anything.
+"""
 
 from ._errors import ModelFileError, SoftmaxInputError
 from ._version import __version__

@@ -1,16 +1,16 @@
-"""Data for softmax regression: bundled data sets and CSV/Parquet/IDX readers.
+"""Data for softmax regression: bundled data sets by name, and readers of files.
 
 Every reader returns numeric features as a float64 :class:`pandas.DataFrame`
 and, where there is one, the labels as a :class:`pandas.Series`. Anything
 wrong with a file is reported as a :class:`~softmax._errors.SoftmaxInputError`
 whose message names the file, the column and the row the user should look at.
+CSV and Parquet files are read by :mod:`softmax.io.tables` (the reader that
+streamed training uses too), IDX files by :mod:`softmax.io.idx`.
 """
 
 from __future__ import annotations
 
 import os
-import pathlib
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,13 +18,22 @@ import numpy as np
 import pandas as pd
 
 from ._errors import SoftmaxInputError
+from .io.tables import Table, checked_rows, names_for_message, open_table, read_frame
+from .io.idx import read_idx_array
+from .io.tables import select_features, split_columns
 
-__all__ = ["BUNDLED", "Dataset", "load_dataset", "read_features", "read_idx", "read_table"]
+__all__ = [
+    "BUNDLED",
+    "Dataset",
+    "load_dataset",
+    "names_for_message",
+    "read_features",
+    "read_idx",
+    "read_table",
+]
 
 BUNDLED: tuple[str, ...] = ("iris", "wine", "digits", "penguins", "mnist")
 
-_PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
-_PARQUET_MAGIC = b"PAR1"
 _PENGUIN_FEATURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 
 
@@ -176,8 +185,6 @@ def read_idx(
         :func:`softmax.io.idx.read_idx_array`), the labels are not one
         dimension, or the numbers of images and labels differ.
     """
-    from .io.idx import read_idx_array
-
     pixels, classes = read_idx_array(images), read_idx_array(labels)
     if classes.ndim != 1:
         raise SoftmaxInputError(
@@ -242,23 +249,11 @@ def read_table(path: str | os.PathLike, target: str | None, *, dropna: bool = Fa
         line number in a CSV file (the header is line 1, assuming one line per
         record) and as the 0-based row index in a Parquet file.
     """
-    frame, source = _read(path)
-    columns = [str(c) for c in frame.columns]
-    frame.columns = columns
-    if target is None:
-        target = columns[-1]
-    elif target not in columns:
-        raise SoftmaxInputError(
-            f"{source.path} has no column {target!r}; its columns are {names_for_message(columns)}."
-        )
-    features = [c for c in columns if c != target]
-    if not features:
-        raise SoftmaxInputError(
-            f"{source.path} has no feature columns besides the target column {target!r}."
-        )
-    X, y = _validate(frame, features, target, dropna, source)
-    assert y is not None  # the target column exists, checked above
-    return Dataset(X=X, y=y, name=source.path, target=target)
+    table = open_table(path)
+    features, target = split_columns(table, target)
+    X, y = _checked_frame(table, features, target, dropna)
+    assert y is not None  # the target column exists: split_columns checked it
+    return Dataset(X=X, y=y, name=table.shown, target=target)
 
 
 def read_features(
@@ -300,181 +295,21 @@ def read_features(
         If the file cannot be read, lacks any of `feature_names`, or has a
         missing, non-numeric or infinite feature value or a missing label.
     """
-    frame, source = _read(path)
-    columns = [str(c) for c in frame.columns]
-    frame.columns = columns
-    label = target if target in columns else None
-    if feature_names is None:
-        features = [c for c in columns if c != label]
-    else:
-        features = [str(c) for c in feature_names]
-        missing = [c for c in features if c not in columns]
-        if missing:
-            raise SoftmaxInputError(
-                f"{source.path} lacks the feature column(s) {names_for_message(missing)}; "
-                f"its columns are {names_for_message(columns)}."
-            )
-    if not features:
-        raise SoftmaxInputError(f"{source.path} has no feature columns.")
-    return _validate(frame, features, label, dropna, source)
+    table = open_table(path)
+    features, label = select_features(table, feature_names, target)
+    return _checked_frame(table, features, label, dropna)
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Where a frame came from, to point users at the right row."""
-
-    path: str
-    is_csv: bool
-
-    def where(self, position: int) -> str:
-        """Name the data row at 0-based `position` as the user sees it."""
-        # A CSV file's header is line 1, so data row 0 is on line 2.
-        return f"line {position + 2}" if self.is_csv else f"row {position}"
-
-
-def _read(path: str | os.PathLike) -> tuple[pd.DataFrame, _Source]:
-    """Read a whole file once, turning every failure into one sentence."""
-    file = pathlib.Path(path)
-    shown = os.fspath(path)
-    if not file.exists():
-        raise SoftmaxInputError(f"File {shown} not found.")
-    if file.is_dir():
-        raise SoftmaxInputError(f"{shown} is a directory, not a data file.")
-    try:
-        is_parquet = file.suffix.lower() in _PARQUET_SUFFIXES or _starts_with_parquet_magic(file)
-        frame = _read_parquet(file, shown) if is_parquet else _read_csv(file, shown)
-    except OSError as exc:
-        raise SoftmaxInputError(f"Cannot read {shown}: {exc.strerror or exc}.") from exc
-    if frame.shape[1] == 0 or frame.shape[0] == 0:
-        raise SoftmaxInputError(f"{shown} has no data rows.")
-    return frame, _Source(shown, is_csv=not is_parquet)
-
-
-def _starts_with_parquet_magic(file: pathlib.Path) -> bool:
-    with file.open("rb") as handle:
-        return handle.read(len(_PARQUET_MAGIC)) == _PARQUET_MAGIC
-
-
-def _read_csv(file: pathlib.Path, shown: str) -> pd.DataFrame:
-    try:
-        # One pass over the whole file, so a column gets one dtype, not one per chunk.
-        return pd.read_csv(file, low_memory=False)
-    except pd.errors.EmptyDataError as exc:
-        raise SoftmaxInputError(f"{shown} is empty.") from exc
-    except pd.errors.ParserError as exc:
-        # pandas' message says which line is wrong and what it expected there.
-        detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ").rstrip(".")
-        raise SoftmaxInputError(f"{shown} is not a well-formed CSV file: {detail}.") from exc
-    except UnicodeDecodeError as exc:
-        raise SoftmaxInputError(
-            f"{shown} is not a text CSV file (byte {exc.start} is not valid UTF-8)."
-        ) from exc
-    except (EOFError, zlib.error) as exc:
-        raise SoftmaxInputError(f"{shown} is a damaged compressed file: {exc}.") from exc
-
-
-def _read_parquet(file: pathlib.Path, shown: str) -> pd.DataFrame:
-    import pyarrow
-
-    try:
-        return pd.read_parquet(file)
-    except (pyarrow.ArrowException, ValueError) as exc:
-        # pyarrow repeats the path before its reason; keep only the reason.
-        detail = str(exc).split("': ", 1)[-1].strip().rstrip(".")
-        raise SoftmaxInputError(f"{shown} is not a readable Parquet file: {detail}.") from exc
-
-
-def _validate(
-    frame: pd.DataFrame,
-    features: list[str],
-    target: str | None,
-    dropna: bool,
-    source: _Source,
+def _checked_frame(
+    table: Table, features: list[str], label: str | None, dropna: bool
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    """Check and convert the feature columns (and labels) of a read frame.
-
-    Returns float64 features of shape (n_samples, n_features) and the labels
-    of shape (n_samples,) (``None`` without `target`), indexed by the 0-based
-    position of each data row in the file.
-    """
-    frame = frame.reset_index(drop=True)
-    used = features if target is None else [*features, target]
-    if dropna:
-        frame = frame.loc[frame[used].notna().all(axis=1).to_numpy()]
-        if frame.empty:
-            raise SoftmaxInputError(
-                f"{source.path} has no rows left after dropping those with missing values."
-            )
-    positions = frame.index.to_numpy()
-    values = np.empty((len(frame), len(features)), dtype=np.float64)
-    not_numbers = np.zeros(values.shape, dtype=bool)
-    for j, name in enumerate(features):
-        values[:, j], not_numbers[:, j] = _to_float(frame[name])
-
-    hit = _first_true(not_numbers)
-    if hit is not None:
-        i, j = hit
+    """The whole file's checked features as a frame indexed by data row, and its labels."""
+    frame = read_frame(table)
+    values, y, rows = checked_rows(table, frame, features, label, dropna=dropna)
+    if len(rows) == 0:
         raise SoftmaxInputError(
-            f"Non-numeric value {frame[features[j]].iat[i]!r} "
-            f"in column {features[j]!r} at {source.where(positions[i])} of {source.path}; "
-            "every feature column must hold numbers."
+            f"{table.shown} has no rows left after dropping those with missing values."
         )
-    hit = _first_true(np.isnan(values))
-    if hit is not None:
-        i, j = hit
-        raise SoftmaxInputError(
-            f"Missing value in column {features[j]!r} at {source.where(positions[i])} of "
-            f"{source.path}; drop such rows with dropna=True (--dropna on the command line)."
-        )
-    y = None
-    if target is not None:
-        y = frame[target]
-        missing = np.flatnonzero(y.isna().to_numpy())
-        if missing.size:
-            raise SoftmaxInputError(
-                f"Missing label in target column {target!r} at "
-                f"{source.where(positions[missing[0]])} of {source.path}; drop such rows "
-                "with dropna=True (--dropna on the command line)."
-            )
-    hit = _first_true(np.isinf(values))
-    if hit is not None:
-        i, j = hit
-        raise SoftmaxInputError(
-            f"Infinite value {values[i, j]} in column {features[j]!r} at "
-            f"{source.where(positions[i])} of {source.path}; features must be finite."
-        )
-    return pd.DataFrame(values, columns=features, index=frame.index), y
-
-
-def _to_float(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Convert one column to float64 of shape (n,), with a mask of values that
-    are present but not numbers (NaN in the result marks missing ones)."""
-    dtype = column.dtype
-    if pd.api.types.is_bool_dtype(dtype) or (
-        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype)
-    ):
-        return column.to_numpy(dtype=np.float64, na_value=np.nan), np.zeros(len(column), bool)
-    present = column.notna().to_numpy()
-    if dtype.kind in "mM":  # pandas would turn dates into nanosecond counts
-        return np.full(len(column), np.nan), present
-    try:
-        numbers = pd.to_numeric(column.astype(object), errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-    except (TypeError, ValueError):  # values such as lists, which to_numeric cannot coerce
-        return np.full(len(column), np.nan), present
-    return numbers, np.isnan(numbers) & present
-
-
-def _first_true(mask: np.ndarray) -> tuple[int, int] | None:
-    """First (row, column) where a 2-D mask is true, in reading order."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    return int(rows[0]), int(np.flatnonzero(mask[rows[0]])[0])
-
-
-def names_for_message(columns: Sequence[str], limit: int = 8) -> str:
-    """Column names for a message; long lists (64 pixels) are cut to one line."""
-    shown = ", ".join(repr(c) for c in list(columns)[:limit])
-    return shown if len(columns) <= limit else f"{shown}, ... ({len(columns) - limit} more)"
+    # A RangeIndex when no row was dropped: it takes no memory, an index of n rows 8n bytes.
+    index = frame.index if len(rows) == len(frame) else pd.Index(rows)
+    return pd.DataFrame(values, columns=features, index=index), y

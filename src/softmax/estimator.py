@@ -3,33 +3,27 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import functions
 from .backends import dask as _dask
-from .loss.threads import single_threaded_blas
-from .loss.linear import LinearModelLoss
-from .loss.objective import Objective
-from .loss.standardize import StandardizedLinearLoss, feature_mean_scale
-from .model.targets import check_soft_targets, is_probability_matrix, smooth_labels, soft_target_classes
-from .penalties import elastic_net
-from .solvers import SOLVERS, IterationInfo, choose_solver, sgd
+from .model import stochastic, training
+from .model.calibration import fit_temperature
+from .model.fitted import register, set_temperature
+from .solvers import SOLVERS, IterationInfo, sgd
 
 __all__ = ["SoftmaxRegression"]
 
 
+@register
 class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     """Softmax regression (multinomial logistic regression).
 
@@ -160,16 +154,10 @@ default="lbfgs"
         validation loss with ``early_stopping``, has not improved by more
         than ``tol`` for this many epochs.
 
-    Large data. ``solver="sgd"`` with :meth:`partial_fit` trains on a stream
-    of chunks, and ``softmax fit BIG.csv --solver sgd`` streams a file
-    (:mod:`softmax.io.streaming`). ``fit`` also accepts Dask arrays and
-    DataFrames: the full-batch solvers then evaluate the objective block by
-    block on the workers (:mod:`softmax.backends.dask`), and the ``predict*``
-    methods return lazy Dask arrays. On a cluster of several machines,
-    start ``dask scheduler`` on one and ``dask worker tcp://HOST:8786`` on
-    each (softmax installed everywhere), read the data on the workers
-    (``dd.read_parquet("s3://bucket/*.parquet")``) and create
-    ``distributed.Client("tcp://HOST:8786")`` before calling ``fit``.
+    Large data: ``fit`` also takes Dask arrays and DataFrames
+    (:mod:`softmax.backends.dask`) and streams of chunks
+    (:class:`softmax.backends.stream.ChunkStream`); :meth:`partial_fit`
+    trains on one chunk at a time.
 
     Attributes
     ----------
@@ -189,6 +177,11 @@ default="lbfgs"
         Whether the last ``fit`` met ``tol``.
     objective_history_ : ndarray of shape (n_iter_ + 1,)
         Mean objective (see ``tol``) at the start and after each iteration.
+    sgd_state_ : softmax.backends.stream.StochasticRun
+        The stochastic training state (optimiser state and settings, random
+        generator) after :meth:`partial_fit` or a stochastic fit on chunks or
+        Dask blocks, so that training can continue; saved with the model
+        (:meth:`StochasticRun.to_file`). Absent after other fits.
     beta_ : float
         Inverse temperature fitted by :meth:`calibrate` on held-out data;
         probabilities are ``softmax(beta_ * scores)``. Absent until
@@ -290,7 +283,10 @@ default="lbfgs"
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data; float32 data is computed in float32.
+            Training data; float32 data is computed in float32. A Dask array
+            or DataFrame stays on its workers; a
+            :class:`softmax.backends.stream.ChunkStream` is read chunk by
+            chunk each epoch (``solver="sgd"``, ``y=None``).
         y : array-like of shape (n_samples,), or (n_samples, n_classes)
             Class labels (strings or numbers; at least two classes), or soft
             targets: one probability vector per row (a DataFrame's column
@@ -302,111 +298,7 @@ default="lbfgs"
         -------
         self : SoftmaxRegression
         """
-        if _dask.is_dask_collection(X) or _dask.is_dask_collection(y):
-            return _dask.fit(self, X, y, sample_weight)  # the data stay on the workers
-        # A new fit ends any partial_fit run (partial_fit then continues from coef_).
-        self.__dict__.pop("_sgd", None)
-        if is_probability_matrix(y):
-            X, targets, classes, sample_weight = self._validate_soft(X, y, sample_weight)
-            weight_per_class = targets.T @ sample_weight.astype(np.float64)
-        else:
-            X, y = validate_data(
-                self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-            )
-            check_classification_targets(y)
-            classes, codes = np.unique(y, return_inverse=True)
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if self.class_weight is not None:
-                per_class = compute_class_weight(self.class_weight, classes=classes, y=y)
-                sample_weight = sample_weight * per_class[codes].astype(X.dtype)
-            weight_per_class = np.bincount(codes, weights=sample_weight, minlength=len(classes))
-            targets = codes
-            if self.label_smoothing > 0:
-                targets = smooth_labels(codes, len(classes), self.label_smoothing, X.dtype)
-        if np.count_nonzero(weight_per_class) < 2:
-            present = classes[weight_per_class > 0]
-            raise ValueError(
-                "SoftmaxRegression needs samples of at least 2 classes with positive weight, "
-                f"but the data has only one class: {present.tolist()} "
-                f"(labels seen: {classes.tolist()})"
-            )
-
-        solver_cls = SOLVERS[choose_solver(self.solver, X, len(classes), self.l1_ratio)]
-        if self.learning_rate is not None and "learning_rate" not in solver_cls.options:
-            raise ValueError(
-                f"learning_rate is only used by solver='gd' and 'sgd', not solver={self.solver!r}; "
-                "leave it as None"
-            )
-        linear_loss = LinearModelLoss(len(classes), X.shape[1], self.fit_intercept)
-        if self.standardize:
-            mean, scale = feature_mean_scale(X, sample_weight, center=self.fit_intercept)
-            linear_loss = StandardizedLinearLoss(linear_loss, mean, scale)
-        smooth, nonsmooth = elastic_net(self._l2_strength(sample_weight), self.l1_ratio, self.grouped)
-        if nonsmooth is not None and not solver_cls.supports_nonsmooth:
-            raise ValueError(
-                f"l1_ratio={self.l1_ratio} (an L1 penalty) needs solver='prox-newton' or "
-                f"'auto'; solver={self.solver!r} handles only the smooth L2 penalty"
-            )
-        objective = Objective(linear_loss, smooth, X, targets, sample_weight, nonsmooth=nonsmooth)
-        w0 = self._initial_point(linear_loss, classes)
-        solver = solver_cls(**{name: getattr(self, name) for name in solver_cls.options})
-        # NumPy and SciPy each bundle an OpenBLAS; both spinning 2 threads made
-        # digits 5x and a 50,000 x 100 fit 1.8x slower than single-threaded BLAS.
-        with single_threaded_blas():
-            result = solver.solve(
-                objective, w0, max_iter=self.max_iter, tol=self.tol, callback=self._iteration_hook()
-            )
-
-        coef, intercept = linear_loss.unpack(result.w)
-        if self.standardize:
-            coef, intercept = linear_loss.to_original_coef(coef, intercept)
-        # Adding one vector to every row changes no probability: report the
-        # representative with rows (and intercepts) summing to zero. Not with an
-        # L1 part: its optimum's rows need not sum to zero, and shifting them
-        # would destroy the exact zeros.
-        if nonsmooth is None:
-            coef = coef - coef.mean(axis=0)
-        self.coef_ = coef.astype(X.dtype)
-        self.intercept_ = (intercept - intercept.mean()).astype(X.dtype)
-        self.classes_ = classes
-        self.n_iter_ = result.n_iter
-        self.converged_ = result.converged
-        self.objective_history_ = np.asarray(result.objective_history, dtype=np.float64)
-        # A temperature fitted to the previous coefficients does not fit the new ones.
-        self.__dict__.pop("beta_", None)
-        if not np.all(np.isfinite(result.w)):
-            raise FloatingPointError(
-                "the solver produced non-finite coefficients; check the data for extreme "
-                "values and standardise the features"
-            )
-        if not result.converged:
-            warnings.warn(self._convergence_advice(result), ConvergenceWarning, stacklevel=2)
-        return self
-
-    def _validate_soft(self, X, y, sample_weight):
-        """Features, soft-target matrix, class labels and weights for probability targets."""
-        if self.class_weight is not None or self.label_smoothing > 0:
-            raise ValueError(
-                "class_weight and label_smoothing apply to class labels; with probability "
-                "targets, put the weights or the smoothing into the target matrix"
-            )
-        classes = soft_target_classes(y, np.asarray(y).shape[1])
-        X, Y = validate_data(
-            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-            multi_output=True, y_numeric=True,
-        )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        return X, check_soft_targets(Y, X.dtype), classes, sample_weight
-
-    def _l2_strength(self, sample_weight: NDArray) -> float:
-        """L2 strength on the summed loss: ``1 / C``, or ``alpha * S`` when ``alpha`` is set."""
-        if self.alpha is None:
-            return 1.0 / self.C
-        return self.alpha * float(sample_weight.sum(dtype=np.float64))
+        return training.fit(self, X, y, sample_weight)
 
     def _sgd_solver(self) -> bool:
         if self.solver != "sgd":
@@ -454,59 +346,7 @@ default="lbfgs"
             progressive mean objective per call (each batch's, before its
             step), and ``converged_`` is False (a stream has no end).
         """
-        from .backends.stream import partial_fit
-
-        return partial_fit(self, X, y, classes, sample_weight)
-
-    def _initial_point(self, linear_loss: LinearModelLoss, classes: NDArray) -> NDArray:
-        if (
-            self.warm_start
-            and hasattr(self, "coef_")
-            and self.coef_.shape == (linear_loss.n_classes, linear_loss.n_features)
-            and np.array_equal(self.classes_, classes)
-        ):
-            coef = self.coef_.astype(np.float64)
-            intercept = self.intercept_.astype(np.float64)
-            if isinstance(linear_loss, StandardizedLinearLoss):
-                coef, intercept = linear_loss.from_original_coef(coef, intercept)
-            return linear_loss.pack(coef, intercept)
-        return np.zeros(linear_loss.n_params)
-
-    def _iteration_hook(self) -> Callable[[IterationInfo], None] | None:
-        hooks = [h for h in (self.callback, self._print_iteration if self.verbose else None) if h]
-        if not hooks:
-            return None
-        return lambda info: [hook(info) for hook in hooks] and None
-
-    @staticmethod
-    def _print_iteration(info: IterationInfo) -> None:
-        print(
-            f"iter {info.iteration:5d}  objective {info.objective:.10g}  "
-            f"max|grad| {info.gradient_max:.3e}",
-            flush=True,
-        )
-
-    def _convergence_advice(self, result) -> str:
-        advice = [
-            f"increase max_iter (now {self.max_iter})" if result.n_iter >= self.max_iter else None,
-            None
-            if self.standardize
-            else "set standardize=True (or scale the features, for example with "
-            "sklearn.preprocessing.StandardScaler): features on very different scales are "
-            "the most common cause",
-            "use solver='lbfgs'" if self.solver == "gd" else None,
-            "use a finite C: without a penalty, separable classes have no finite optimum"
-            if np.isinf(self.C)
-            else "decrease C for a stronger penalty",
-            f"or loosen tol (now {self.tol:g})",
-        ]
-        return (
-            f"SoftmaxRegression(solver={self.solver!r}) did not converge after "
-            f"{result.n_iter} iterations ({result.message}); the largest gradient entry is "
-            f"{result.gradient_max:.2e}, above tol={self.tol:g}. To fix it: "
-            + "; ".join(a for a in advice if a)
-            + "."
-        )
+        return stochastic.partial_fit(self, X, y, classes, sample_weight)
 
     def _raw(self, X: ArrayLike) -> NDArray:
         check_is_fitted(self)
@@ -645,64 +485,6 @@ default="lbfgs"
         >>> bool(log_loss(y_val, model.predict_proba(X_val)) < before)
         True
         """
-        from scipy.optimize import minimize_scalar  # deferred: only calibration needs it
-
-        raw = self._raw(X_val).astype(np.float64, copy=False)
-        labels = np.asarray(y_val).ravel()
-        if len(labels) != len(raw):
-            raise ValueError(f"X_val has {len(raw)} samples but y_val has {len(labels)} labels.")
-        position = {label: i for i, label in enumerate(self.classes_.tolist())}
-        unknown = sorted({v for v in labels.tolist() if v not in position}, key=str)
-        if unknown:
-            raise ValueError(
-                f"y_val has label(s) {unknown[:10]} that the model does not know; "
-                f"its classes are {self.classes_.tolist()}."
-            )
-        codes = np.fromiter((position[v] for v in labels.tolist()), np.intp, len(labels))
-        weight = _check_sample_weight(
-            sample_weight, raw, dtype=np.float64, ensure_non_negative=True
-        )
-        total = weight.sum()
-        if not total > 0:
-            raise ValueError("The sample weights of the validation data sum to zero.")
-        rows = np.arange(len(codes))
-        if not np.any((raw.max(axis=1) > raw[rows, codes]) & (weight > 0)):
-            # No sample is misclassified: the log-loss falls all the way to beta = inf.
-            warnings.warn(
-                "calibrate: the model classifies every validation sample correctly, so their "
-                "log-loss keeps falling as beta grows; beta_ is set to its upper limit "
-                f"{_BETA_BOUNDS[1]:g}. Calibrate on more (or harder) held-out data.",
-                UserWarning,
-                stacklevel=2,
-            )
-            self.beta_ = float(_BETA_BOUNDS[1])
-            return self
-
-        def mean_log_loss(log_beta: float) -> float:
-            log_p = functions.log_softmax(raw, axis=1, beta=np.exp(log_beta))
-            return float(-(weight @ log_p[rows, codes]) / total)
-
-        # The log-loss is convex in beta, and a misclassified sample makes it grow
-        # without bound, so it has one minimum; it is unimodal in log(beta), which a
-        # bounded Brent search finds, and log(beta) keeps beta positive.
-        low, high = np.log(_BETA_BOUNDS[0]), np.log(_BETA_BOUNDS[1])
-        found = minimize_scalar(
-            mean_log_loss, bounds=(low, high), method="bounded", options={"xatol": 1e-6}
-        )
-        log_beta = float(found.x)
-        if log_beta - low < 1e-3:
-            warnings.warn(
-                f"calibrate: the held-out log-loss is smallest at the lower limit beta="
-                f"{_BETA_BOUNDS[0]:g}, where every class is equally likely: the scores carry "
-                "no information about these labels. Check that X_val and y_val belong "
-                "together and come from the training distribution.",
-                UserWarning,
-                stacklevel=2,
-            )
-        self.beta_ = float(np.exp(log_beta))
+        beta = fit_temperature(self._raw(X_val), y_val, self.classes_, sample_weight)
+        set_temperature(self, beta)
         return self
-
-
-# Temperature scaling searches beta in this range; beyond it the probabilities
-# are a hard-max or a uniform distribution to many digits.
-_BETA_BOUNDS = (1e-4, 1e4)

@@ -1,11 +1,16 @@
-"""Stochastic training of :class:`SoftmaxRegression` on data that arrive in pieces.
+"""Stochastic training on rows that arrive in pieces: chunks of a stream, blocks of Dask.
 
-:func:`partial_fit` takes one chunk at a time (a stream of unknown length);
-:func:`fit_chunks` runs epochs over chunks read again and again (an
-out-of-core file, the blocks of a Dask array). Both cut each chunk into
-mini-batches in a random order and step the optimisers of
-:mod:`softmax.solvers.optimizers`; ``fit`` on in-memory data uses the ``SGD``
-solver instead, which sees the whole objective.
+:class:`StochasticRun` is where stochastic training of one model stands
+(optimiser state, settings, random generator); it cuts each chunk into
+mini-batches in a random order and steps the optimisers of
+:mod:`softmax.solvers.optimizers` on an :class:`~softmax.loss.objective.Objective`
+over the chunk. :func:`run_epochs` runs epochs over chunks read again and
+again (an out-of-core file, the blocks of a Dask array);
+``SoftmaxRegression.partial_fit`` steps a run over one chunk per call. A
+fitted model keeps its run as ``sgd_state_``, which
+:mod:`softmax.io.model_file` saves (:meth:`StochasticRun.to_file`) so that a
+loaded model continues exactly where it stopped. ``fit`` on in-memory data
+uses the ``SGD`` solver instead, which sees the whole objective.
 
 **The penalty of a stream.** A stream has no known size, so its penalty is
 given per sample: with ``alpha`` set, the objective is
@@ -13,16 +18,12 @@ given per sample: with ``alpha`` set, the objective is
 convention), which has the same optimum as ``C = 1 / (alpha * n)`` on ``n``
 samples of unit weight (``1 / (alpha * S)`` for total weight ``S``).
 ``alpha`` wins when both are given: ``C`` is then ignored. ``partial_fit``
-needs ``alpha``; ``fit`` and :func:`fit_chunks` fall back on ``C`` and the
-total weight when ``alpha`` is None. With ``l1_ratio`` (elastic net) the
-strength splits into ``alpha * (1 - l1_ratio)`` for L2 and
-``alpha * l1_ratio`` for L1, the latter taken by proximal steps (exact
-zeros need ``optimizer="sgd"``: an average of sparse iterates is not sparse).
-
-The training state lives in the model's ``_sgd`` attribute (a
-:class:`StochasticRun`): optimiser state, settings and random generator,
-which :mod:`softmax.io.model_file` saves so that a loaded model continues
-exactly where it stopped.
+needs ``alpha``; ``fit`` on a stream falls back on ``C`` and the total
+weight when ``alpha`` is None (see :func:`softmax.model.problem.penalties`).
+With ``l1_ratio`` (elastic net) the strength splits into
+``alpha * (1 - l1_ratio)`` for L2 and ``alpha * l1_ratio`` for L1, the latter
+taken by proximal steps (exact zeros need ``optimizer="sgd"``: an average of
+sparse iterates is not sparse).
 """
 
 from __future__ import annotations
@@ -34,28 +35,25 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ..loss.linear import LinearModelLoss
+from ..loss.objective import Objective
+from ..loss.rows import MemoryRows
 from ..penalties import L1, L2, GroupL1
 from ..solvers import IterationInfo
 from ..solvers import optimizers as optim
 
-__all__ = ["StochasticRun", "fit_chunks", "partial_fit", "resolve_alpha"]
-
-#: Arrays of the optimiser state, as stored in a model file.
-STATE_ARRAYS = ("w", "m", "v", "w_avg")
+__all__ = ["ChunkStream", "StochasticRun", "fit_chunks", "run_epochs"]
 
 
 @dataclass
 class StochasticRun:
-    """Where stochastic training of one model stands.
+    """Where stochastic training of one model stands: a fitted model's ``sgd_state_``.
 
     Attributes
     ----------
     config : SGDConfig
-        Optimiser settings, fixed when the run starts.
+        Optimiser settings, fixed when the run starts; ``config.alpha`` is the
+        per-sample L2 strength.
     state : SGDState
         Optimiser state; ``state.w`` has shape (n_classes * (n_features + fit_intercept),).
     rng : numpy.random.Generator
@@ -72,44 +70,67 @@ class StochasticRun:
     l1: float = 0.0
     grouped: bool = False
 
+    #: Arrays of the optimiser state, stored as ``sgd_<name>`` by :meth:`to_file`.
+    ARRAYS = ("w", "m", "v", "w_avg")
+
+    @classmethod
+    def start(
+        cls, *, optimizer: str, schedule: str, learning_rate: float | None, l2: float,
+        l1: float, grouped: bool, random_state, w0: NDArray, first_chunk, fit_intercept: bool,
+    ) -> StochasticRun:  # fmt: skip
+        """A fresh run from ``w0``.
+
+        ``first_chunk`` (an ``X`` of shape (rows, n_features)) sets the default
+        step ``1 / L`` (:func:`softmax.solvers.optimizers.curvature_bound`)
+        when ``learning_rate`` is None; ``l2`` and ``l1`` are per-sample strengths.
+        """
+        eta0 = learning_rate
+        if eta0 is None:
+            eta0 = optim.default_step(optimizer, optim.curvature_bound(first_chunk, fit_intercept), l2)
+        config = optim.SGDConfig(optimizer, schedule, float(eta0), l2)
+        return cls(config, optim.init(w0, config), optim.make_rng(random_state), l1, grouped)
+
+    def objective(self, linear_loss, rows: MemoryRows) -> Objective:
+        """The chunk's objective: weights as they are, the run's per-sample penalties."""
+        nonsmooth = (GroupL1 if self.grouped else L1)(self.l1) if self.l1 > 0 else None
+        return Objective.over(linear_loss, L2(self.config.alpha), rows, 1.0, nonsmooth)
+
     def steps(
-        self, linear_loss: LinearModelLoss, X, y: NDArray, sw: NDArray, batch_size: int,
-        progress=None,
+        self, linear_loss, rows: MemoryRows, batch_size: int, progress=None
     ) -> tuple[float, float]:
         """Mini-batch steps over one chunk, in a random order.
 
         Returns the weighted sum of the batches' mean objectives (each taken
         before its step: a progressive estimate) and the weight summed.
         """
-        smooth = L2(self.config.alpha)
-        prox = _l1_prox(linear_loss, self.l1, self.grouped) if self.l1 > 0 else None
-        order = self.rng.permutation(X.shape[0])
+        objective = self.objective(linear_loss, rows)
+        prox = objective.prox if objective.nonsmooth is not None else None
+        order = self.rng.permutation(rows.n_rows)
         loss_sum = weight_sum = 0.0
-        for rows in optim.batches(order, batch_size):
-            s = sw[rows]
-            weight = float(s.sum(dtype=np.float64))
+        for batch in optim.batches(order, batch_size):
+            weight = objective.weight_sum(batch)
             if not weight > 0:
                 continue
-            value, grad = optim.batch_value_grad(
-                linear_loss, smooth, self.state.w, X[rows], y[rows], s, weight
-            )
+            value, grad = objective.batch_value_grad(self.state.w, batch, weight)
             self.state = optim.update(self.state, grad, self.config, prox)
             loss_sum += weight * value
             weight_sum += weight
             if progress is not None:
-                progress.advance(len(rows), value)
+                progress.advance(len(batch), value)
         return loss_sum, weight_sum
 
     def solution(self) -> NDArray:
+        """The flat parameter vector the run answers with (the average, for ``"asgd"``)."""
         return optim.solution(self.state, self.config)
 
-    # -- saving and restoring (see softmax.io.model_file) ------------------------------------
-
     def to_file(self) -> tuple[dict[str, NDArray], dict[str, Any]]:
-        """Arrays (float64, non-empty ones) and JSON fields that describe the run."""
+        """Arrays (float64, the non-empty ones, named ``sgd_<name>``) and JSON fields.
+
+        Everything :meth:`from_file` needs to continue exactly where the run stands.
+        """
         arrays = {
             f"sgd_{name}": getattr(self.state, name)
-            for name in STATE_ARRAYS
+            for name in self.ARRAYS
             if getattr(self.state, name).size
         }
         fields = {
@@ -125,9 +146,21 @@ class StochasticRun:
     def from_file(
         cls, fields: dict[str, Any], arrays: dict[str, NDArray], n_params: int
     ) -> StochasticRun:
-        """Inverse of :meth:`to_file`; raises ValueError on anything inconsistent."""
+        """Inverse of :meth:`to_file`; raises ValueError on anything inconsistent.
+
+        Parameters
+        ----------
+        fields : dict
+            The JSON fields.
+        arrays : dict
+            The ``sgd_*`` arrays read; any other name is an error.
+        n_params : int
+            Length of the model's flat parameter vector.
+        """
         if set(fields) != {"config", "t", "l1", "grouped", "rng"}:
             raise ValueError("unexpected fields")
+        if not set(arrays) <= {f"sgd_{name}" for name in cls.ARRAYS}:
+            raise ValueError("unexpected optimiser arrays")
         config = optim.SGDConfig(**fields["config"])
         optim.check_config(config)
         if not all(isinstance(v, float) for v in config[2:]):
@@ -145,7 +178,7 @@ class StochasticRun:
         bit_generator.state = rng_state
         template = optim.init(np.zeros(n_params), config)
         parts = {}
-        for name in STATE_ARRAYS:
+        for name in cls.ARRAYS:
             expected = getattr(template, name).shape
             array = arrays.get(f"sgd_{name}", np.zeros(0))
             if array.shape != expected or array.dtype != np.float64:
@@ -155,158 +188,123 @@ class StochasticRun:
         return cls(config, state, np.random.Generator(bit_generator), l1, grouped)
 
 
-def resolve_alpha(model, total_weight: float | None) -> float:
-    """Per-sample penalty strength: ``alpha``, else ``1 / (C * total_weight)``.
+@dataclass
+class ChunkStream:
+    """Training data read in chunks, afresh each epoch: what ``SoftmaxRegression.fit`` takes as X.
+
+    Attributes
+    ----------
+    make_chunks : callable
+        ``make_chunks(rng)`` returns an iterable of ``(X, y, sample_weight)``
+        with ``X`` of shape (rows, n_features), ``y`` labels (values of
+        ``classes``) and weights of shape (rows,) or None; ``rng`` may shuffle
+        the order of the chunks.
+    classes : ndarray of shape (n_classes,)
+        Every label (sorted).
+    n_features : int
+    total_weight : float or None
+        Needed when ``alpha`` is None, to turn ``C`` into a per-sample strength.
+    total_rows : int or None
+        For the progress bar.
+    feature_names : list of str or None
+    dtype : float32 or float64
+        Of the reported coefficients.
+    progress : bool
+        Show rows, rows/s and loss on stderr.
+    """
+
+    make_chunks: Callable[[np.random.Generator], Iterable[tuple[Any, NDArray, NDArray | None]]]
+    classes: NDArray
+    n_features: int
+    total_weight: float | None = None
+    total_rows: int | None = None
+    feature_names: list[str] | None = None
+    dtype: Any = np.float64
+    progress: bool = False
+
+
+@dataclass
+class Epochs:
+    """Outcome of :func:`run_epochs`."""
+
+    run: StochasticRun
+    history: list[float]
+    n_epochs: int
+    converged: bool
+
+
+def run_epochs(
+    chunks: Callable[[np.random.Generator], Iterable[MemoryRows]],
+    start: Callable[[MemoryRows], StochasticRun],
+    linear_loss,
+    *,
+    rng: np.random.Generator,
+    batch_size: int,
+    max_iter: int,
+    tol: float,
+    n_iter_no_change: int,
+    callback: Callable[[IterationInfo], None] | None = None,
+    total_rows: int | None = None,
+    progress: bool = False,
+) -> Epochs:
+    """Epochs of mini-batch steps over chunks, until the objective stops improving.
+
+    Parameters
+    ----------
+    chunks : callable
+        ``chunks(rng)``: the chunks of one epoch (codes and final weights).
+    start : callable
+        ``start(first_chunk)``: the run, created when the first chunk arrives.
+    linear_loss : LinearModelLoss
+    rng : numpy.random.Generator
+        Passed to ``chunks`` (the order of the chunks).
+    batch_size, max_iter, tol, n_iter_no_change
+        As the estimator's; ``max_iter`` counts epochs. Converged when the
+        progressive mean objective has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs.
+    callback : callable, optional
+        Called after each epoch (``gradient_max`` is NaN: not computed).
+    total_rows : int, optional
+        Rows per epoch, for the progress bar.
+    progress : bool
 
     Raises
     ------
     ValueError
-        If ``alpha`` is None and the total weight is unknown (a stream).
+        If the chunks are empty.
+    FloatingPointError
+        If training diverges.
     """
-    if model.alpha is not None:
-        return float(model.alpha)
-    if total_weight is None:
-        raise ValueError(
-            "partial_fit needs alpha: a stream has no known size, so its penalty is per "
-            "sample, mean CE + alpha/2 * ||coef||^2. Set alpha (alpha = 1 / (C * n) matches "
-            "C on n samples; alpha=0 means no penalty)."
-        )
-    return 0.0 if math.isinf(model.C) else 1.0 / (model.C * total_weight)
+    from .._progress import RowProgress  # deferred: rich is only needed with progress
 
-
-def _l1_prox(linear_loss: LinearModelLoss, strength: float, grouped: bool) -> Callable:
-    l1 = GroupL1(strength) if grouped else L1(strength)
-
-    def prox(w: NDArray, step: float) -> NDArray:
-        out = w.copy()
-        coef = linear_loss.coef_view(out)
-        coef[...] = l1.prox(coef, step)
-        return out
-
-    return prox
-
-
-def start_run(model, n_classes: int, X, total_weight: float | None, w0=None) -> StochasticRun:
-    """A fresh :class:`StochasticRun` from the model's parameters.
-
-    ``X`` (the first chunk, shape (rows, n_features)) sets the default step
-    ``1 / L`` (:func:`softmax.solvers.optimizers.curvature_bound`) when
-    ``learning_rate`` is None.
-    """
-    alpha = resolve_alpha(model, total_weight)
-    l1_ratio = float(getattr(model, "l1_ratio", None) or 0.0)
-    l2 = alpha * (1.0 - l1_ratio)
-    optimizer = model.optimizer
-    eta0 = model.learning_rate
-    if eta0 is None:
-        eta0 = optim.default_step(optimizer, optim.curvature_bound(X, model.fit_intercept), l2)
-    config = optim.SGDConfig(optimizer, model.schedule, float(eta0), l2)
-    n_features = X.shape[1]
-    n_params = n_classes * (n_features + int(model.fit_intercept))
-    w0 = np.zeros(n_params) if w0 is None else w0
-    rng = optim.make_rng(model.random_state)
-    grouped = bool(getattr(model, "grouped", False))
-    return StochasticRun(config, optim.init(w0, config), rng, alpha * l1_ratio, grouped)
-
-
-def _linear_loss(model, n_classes: int, n_features: int) -> LinearModelLoss:
-    # One thread: a mini-batch is too small to share, and threads would only add overhead.
-    return LinearModelLoss(n_classes, n_features, model.fit_intercept, n_threads=1)
-
-
-def _publish(model, run: StochasticRun, linear_loss: LinearModelLoss, dtype) -> None:
-    """Set ``coef_`` and ``intercept_`` from the run, centred as ``fit`` reports them."""
-    coef, intercept = linear_loss.unpack(run.solution())
-    if run.l1 == 0:  # with an L1 part, centring would destroy the exact zeros
-        coef = coef - coef.mean(axis=0)
-    model.coef_ = coef.astype(dtype)
-    model.intercept_ = (intercept - intercept.mean()).astype(dtype)
-
-
-def _codes(model, y: NDArray) -> NDArray:
-    """Class codes of ``y`` in ``model.classes_``; a clear error for unseen labels."""
-    classes = model.classes_
-    codes = np.searchsorted(classes, y)
-    codes = np.minimum(codes, len(classes) - 1)
-    unseen = classes[codes] != y
-    if np.any(unseen):
-        labels = sorted(set(np.asarray(y)[unseen].tolist()), key=str)
-        raise ValueError(
-            f"y contains label(s) {labels[:10]} that are not in classes_ "
-            f"{classes.tolist()}: pass every label with classes= in the first call to "
-            "partial_fit."
-        )
-    return codes
-
-
-def _weights(model, y_codes: NDArray, sample_weight, X) -> NDArray:
-    sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-    class_weight = model.class_weight
-    if class_weight is None:
-        return sw
-    if class_weight == "balanced":
-        raise ValueError(
-            "class_weight='balanced' needs the class counts of all the data, which a stream "
-            "does not have; pass a dict of class weights to partial_fit's model instead."
-        )
-    per_class = np.array([class_weight.get(c, 1.0) for c in model.classes_.tolist()])
-    return sw * per_class[y_codes].astype(X.dtype)
-
-
-def partial_fit(model, X, y, classes=None, sample_weight=None):
-    """One chunk of a stream; see :meth:`SoftmaxRegression.partial_fit`."""
-    run: StochasticRun | None = getattr(model, "_sgd", None)
-    first = run is None
-    X, y = validate_data(
-        model, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=first
-    )
-    check_classification_targets(y)
-    if first:
-        classes = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-        if len(classes) < 2:
-            raise ValueError(
-                f"partial_fit needs at least 2 classes, but the first chunk has only "
-                f"{classes.tolist()}; pass every label with classes= in the first call."
-            )
-        w0 = None
-        fitted = getattr(model, "classes_", None)
-        same = fitted is not None and np.array_equal(fitted, classes)
-        if same and model.coef_.shape[1] == X.shape[1]:
-            # After fit: continue from its coefficients (warm start), with fresh optimiser state.
-            w0 = LinearModelLoss(len(classes), X.shape[1], model.fit_intercept).pack(
-                model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
-            )
-        model.classes_ = classes
-        run = start_run(model, len(classes), X, None, w0)
-        model.n_iter_ = 0
-        model.objective_history_ = np.zeros(0)
-        model.__dict__.pop("beta_", None)
-    elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), model.classes_):
-        raise ValueError(
-            f"classes={np.unique(np.asarray(classes)).tolist()} is not the same as in the first "
-            f"call to partial_fit: {model.classes_.tolist()}."
-        )
-    elif run.config.optimizer != model.optimizer:
-        raise ValueError(
-            f"optimizer changed from {run.config.optimizer!r} to {model.optimizer!r} since the "
-            "first call to partial_fit; call fit to start again."
-        )
-    codes = _codes(model, y)
-    sw = _weights(model, codes, sample_weight, X)
-    linear_loss = _linear_loss(model, len(model.classes_), X.shape[1])
-    loss_sum, weight_sum = run.steps(linear_loss, X, codes, sw, model.batch_size)
-    if not np.all(np.isfinite(run.state.w)):
-        raise FloatingPointError(
-            "stochastic training diverged (non-finite coefficients): lower learning_rate "
-            "or standardise the features"
-        )
-    model._sgd = run
-    _publish(model, run, linear_loss, X.dtype)
-    model.n_iter_ += 1
-    model.converged_ = False  # a stream has no end to converge at
-    mean = loss_sum / weight_sum if weight_sum > 0 else math.nan
-    model.objective_history_ = np.append(model.objective_history_, mean)
-    return model
+    run = None
+    history: list[float] = []
+    best, stale, converged = math.inf, 0, False
+    total = None if total_rows is None else total_rows * max_iter
+    with RowProgress(total, "sgd", enabled=progress) as bar:
+        for epoch in range(1, max_iter + 1):
+            loss_sum = weight_sum = 0.0
+            for rows in chunks(rng):
+                if run is None:  # the first chunk sets the default step
+                    run = start(rows)
+                ls, ws = run.steps(linear_loss, rows, batch_size, bar)
+                loss_sum, weight_sum = loss_sum + ls, weight_sum + ws
+            if run is None:
+                raise ValueError("there is no data to fit: the chunks are empty")
+            value = loss_sum / weight_sum if weight_sum > 0 else math.nan
+            history.append(value)
+            if callback is not None:
+                callback(IterationInfo(epoch, value, math.nan))
+            if not math.isfinite(value) or not np.all(np.isfinite(run.state.w)):
+                raise FloatingPointError(
+                    "stochastic training diverged: lower learning_rate or standardise the features"
+                )
+            stale = 0 if value < best - tol else stale + 1
+            best = min(best, value)
+            if stale >= n_iter_no_change:
+                converged = True
+                break
+    return Epochs(run, history, epoch, converged)
 
 
 def fit_chunks(
@@ -323,85 +321,22 @@ def fit_chunks(
 ):
     """Fit ``model`` by epochs of mini-batch steps over chunks read afresh each epoch.
 
-    Parameters
-    ----------
-    model : SoftmaxRegression
-        Its ``optimizer``, ``schedule``, ``learning_rate``, ``batch_size``,
-        ``alpha`` (or ``C``), ``max_iter`` (epochs), ``tol``,
-        ``n_iter_no_change``, ``random_state``, ``class_weight`` (a dict) and
-        ``callback`` are used.
-    make_chunks : callable
-        ``make_chunks(rng)`` returns an iterable of ``(X, y, sample_weight)``
-        with ``X`` of shape (rows, n_features), ``y`` labels (values of
-        ``classes``) and weights of shape (rows,) or None; ``rng`` may shuffle
-        the order of the chunks.
-    classes : ndarray of shape (n_classes,)
-        Every label (sorted).
-    n_features : int
-    total_weight : float, optional
-        Needed when ``model.alpha`` is None, to turn ``C`` into a per-sample strength.
-    total_rows : int, optional
-        For the progress bar.
-    feature_names : list of str, optional
-    dtype : float32 or float64
-        Of the reported coefficients.
-    progress : bool
-        Show rows, rows/s and loss on stderr.
+    The same as ``model.fit(ChunkStream(make_chunks, classes, ...))``: the
+    parameters are the fields of :class:`ChunkStream`. The model's
+    ``optimizer``, ``schedule``, ``learning_rate``, ``batch_size``, ``alpha``
+    (or ``C``), ``l1_ratio``, ``max_iter`` (epochs), ``tol``,
+    ``n_iter_no_change``, ``random_state``, ``class_weight`` (a dict) and
+    ``callback`` are used.
 
     Returns
     -------
     model
         With ``coef_``, ``intercept_``, ``classes_``, ``n_iter_`` (epochs),
         ``converged_``, ``objective_history_`` (progressive mean objective of
-        each epoch) and the run in ``_sgd`` (so ``partial_fit`` may continue).
+        each epoch) and the run in ``sgd_state_`` (so ``partial_fit`` may continue).
     """
-    from .._progress import RowProgress
-
-    classes = np.asarray(classes)
-    model.__dict__.pop("beta_", None)
-    model.classes_ = classes
-    model.n_features_in_ = n_features
-    if feature_names is not None:
-        model.feature_names_in_ = np.asarray(feature_names, dtype=object)
-    else:
-        model.__dict__.pop("feature_names_in_", None)
-    run = None
-    linear_loss = _linear_loss(model, len(classes), n_features)
-    # The run's generator shuffles rows; one seeded alongside orders the chunks.
-    rng = optim.make_rng(model.random_state).spawn(1)[0]
-    history: list[float] = []
-    best, stale, converged = math.inf, 0, False
-    hook = model._iteration_hook()
-    total = None if total_rows is None else total_rows * model.max_iter
-    with RowProgress(total, "sgd", enabled=progress) as bar:
-        for epoch in range(1, model.max_iter + 1):
-            loss_sum = weight_sum = 0.0
-            for X, y, sample_weight in make_chunks(rng):
-                X = np.asarray(X) if not hasattr(X, "tocsr") else X.tocsr()
-                codes = _codes(model, np.asarray(y))
-                sw = _weights(model, codes, sample_weight, X)
-                if run is None:  # the first chunk sets the default step
-                    run = start_run(model, len(classes), X, total_weight)
-                ls, ws = run.steps(linear_loss, X, codes, sw, model.batch_size, bar)
-                loss_sum, weight_sum = loss_sum + ls, weight_sum + ws
-            if run is None:
-                raise ValueError("there is no data to fit: the chunks are empty")
-            value = loss_sum / weight_sum if weight_sum > 0 else math.nan
-            history.append(value)
-            if hook is not None:
-                hook(IterationInfo(epoch, value, math.nan))
-            if not math.isfinite(value) or not np.all(np.isfinite(run.state.w)):
-                raise FloatingPointError(
-                    "stochastic training diverged: lower learning_rate or standardise the features"
-                )
-            stale = 0 if value < best - model.tol else stale + 1
-            best = min(best, value)
-            if stale >= model.n_iter_no_change:
-                converged = True
-                break
-    model._sgd = run
-    _publish(model, run, linear_loss, dtype)
-    model.n_iter_ = epoch
-    model.converged_ = converged
-    model.objective_history_ = np.asarray(history, dtype=np.float64)
-    return model
+    stream = ChunkStream(
+        make_chunks, np.asarray(classes), n_features, total_weight, total_rows,
+        feature_names, dtype, progress,
+    )  # fmt: skip
+    return model.fit(stream, None)

@@ -1,6 +1,6 @@
 """The ``softmax bandit`` command: softmax action selection on the k-armed testbed.
 
-Registered on the ``softmax`` app by the import at the end of :mod:`softmax.cli`.
+Registered on the ``softmax`` app when :mod:`softmax.cli` imports this module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .._errors import SoftmaxInputError
 from ..bandits import TEXTBOOK, BanditResult, Method, method, plot_results, simulate
 from ..bandits.simulate import FINAL_STEPS
 from ..bandits.textbook import FAMILIES
-from .app import _command, _stdout
+from .app import command, console
 
 __all__ = ["bandit"]
 
@@ -30,7 +30,7 @@ _FAMILY_HELP = "; ".join(
 )
 
 
-@_command()
+@command()
 def bandit(
     policies: Annotated[
         list[str] | None,
@@ -90,13 +90,13 @@ def bandit(
         raise SoftmaxInputError(f"Cannot write the plot {plot}: its folder does not exist.")
 
     results = _simulate_all(methods, runs, steps, seed)
-    _stdout.print(_table(methods, results, runs, steps, walk))
+    console.print(_table(methods, results, runs, steps, walk))
     if plot is not None:
         # Say which testbed each curve ran on when they differ (gradient: q* ~ N(4, 1)).
         mixed = len({m.testbed for m in methods}) > 1
         labels = [f"{m.label} [{m.testbed.describe()}]" for m in methods] if mixed else None
         plot_results(results, plot, labels=labels)
-        _stdout.print(f"curves saved to {plot}")
+        console.print(f"curves saved to {plot}")
 
 
 def _simulate_all(methods: list[Method], runs: int, steps: int, seed: int) -> list[BanditResult]:
@@ -104,7 +104,7 @@ def _simulate_all(methods: list[Method], runs: int, steps: int, seed: int) -> li
         TextColumn("simulating {task.fields[label]}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=_stdout,
+        console=console,
         transient=True,
     )
     results = []

@@ -1,35 +1,22 @@
 """Pictures for the ``softmax`` command line: ``fit --plot DIR`` and ``explain --plot DIR``.
 
 Each helper draws with :mod:`softmax.plotting`, writes PNG files into one
-folder and returns their paths, so that :mod:`softmax.cli` only parses and
-prints.
+folder and returns their paths, so that the commands only parse and print.
 """
 
 from __future__ import annotations
 
 import pathlib
 from collections.abc import Sequence
-from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import typer
 from numpy.typing import ArrayLike
 
 from .._errors import SoftmaxInputError
 from ..estimator import SoftmaxRegression
 
-__all__ = ["PlotDirOpt", "explain_plots", "fit_plots", "plot_folder"]
-
-PlotDirOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--plot",
-        metavar="DIR",
-        help="Write PNG pictures into this folder (created if missing).",
-        show_default=False,
-    ),
-]
+__all__ = ["explain_plots", "fit_plots", "plot_folder"]
 
 
 def plot_folder(path: str) -> pathlib.Path:

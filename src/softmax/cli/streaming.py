@@ -6,50 +6,38 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-
-import numpy as np
+from typing import Any
 
 from .._errors import SoftmaxInputError
-from ..io.streaming import Scores, atomic_text, fit_file, open_table, predict_file
+from ..estimator import SoftmaxRegression
+from ..io.atomic import atomic_write
+from ..io.streaming import fit_file, predict_file
+from ..io.tables import open_table
+from .app import console, err_console
+from .metrics import print_metrics
 
-__all__ = ["STREAM_PREDICT_BYTES", "cli_fit", "cli_predict", "print_scores", "should_stream"]
-
-
-def print_scores(console, scores: Scores, title: str) -> dict[str, float]:
-    """Print accuracy, log-loss, per-class scores and the confusion matrix; return the first two."""
-    from rich.table import Table as RichTable
-
-    labels = [str(c) for c in scores.classes]
-    summary = RichTable(show_header=False)
-    summary.add_row("accuracy", f"{scores.accuracy:.4f}")
-    summary.add_row("log-loss", f"{scores.log_loss:.4f}")
-    console.print(title, style="bold")
-    console.print(summary)
-    m = scores.confusion
-    per_class = RichTable("class", "precision", "recall", "F1", "support", title="Per class")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision = np.nan_to_num(np.diag(m) / m.sum(axis=0))
-        recall = np.nan_to_num(np.diag(m) / m.sum(axis=1))
-        f1 = np.nan_to_num(2 * precision * recall / (precision + recall))
-    for i, label in enumerate(labels):
-        per_class.add_row(label, f"{precision[i]:.3f}", f"{recall[i]:.3f}", f"{f1[i]:.3f}",
-                          str(int(m[i].sum())))  # fmt: skip
-    console.print(per_class)
-    confusion = RichTable(
-        "true \\ predicted", *labels, title="Confusion matrix (rows: true, columns: predicted)"
-    )
-    for label, row in zip(labels, m):
-        confusion.add_row(label, *map(str, row))
-    console.print(confusion)
-    return {"accuracy": scores.accuracy, "log_loss": scores.log_loss}
-
+__all__ = ["STREAM_PREDICT_BYTES", "cli_fit", "cli_predict", "should_stream"]
 
 #: ``softmax predict`` streams DATA files larger than this even without --batch-size.
 STREAM_PREDICT_BYTES = 256 << 20
 
 
-def cli_fit(console, data: str, *, target, classes, output, plot, test_size, seed, **options):
-    """``softmax fit DATA --solver sgd``: stream, report, save; see :func:`fit_file`."""
+def cli_fit(
+    data: str,
+    *,
+    target: str | None,
+    classes: str | None,
+    output: str | None,
+    plot: str | None,
+    test_size: float,
+    seed: int,
+    **options: Any,
+) -> None:
+    """``softmax fit DATA --solver sgd``: stream, report, save; see :func:`fit_file`.
+
+    `options` (``C``, ``alpha``, ``batch_size``, ``epochs``, ``tol``,
+    ``dropna``) go to :func:`fit_file` as they are.
+    """
     if plot is not None:
         raise SoftmaxInputError("--plot needs the data in memory; it is not available when "
                                 "streaming DATA with --solver sgd.")  # fmt: skip
@@ -64,7 +52,10 @@ def cli_fit(console, data: str, *, target, classes, output, plot, test_size, see
         if test_size > 0
         else f"the training data ({scores.n} rows; --test-size 0 leaves no held-out part)"
     )
-    metrics = print_scores(console, scores, f"{data}: metrics on {where}")
+    metrics = print_metrics(
+        f"{data}: metrics on {where}", scores.classes, scores.confusion,
+        accuracy=scores.accuracy, log_loss=scores.log_loss,
+    )  # fmt: skip
     console.print(
         f"trained on {summary['n_train']} rows x {summary['epochs']} epoch(s) in "
         f"{summary['train_seconds']:.1f} s ({summary.get('rows_per_second', 0):,.0f} rows/s)"
@@ -91,11 +82,19 @@ def should_stream(data: str, batch_size: int | None) -> bool:
     return False
 
 
-def cli_predict(model, data: str, *, target, dropna, output, batch_size, stderr) -> None:
+def cli_predict(
+    model: SoftmaxRegression,
+    data: str,
+    *,
+    target: str | None,
+    dropna: bool,
+    output: str | None,
+    batch_size: int | None,
+) -> None:
     """``softmax predict MODEL DATA`` chunk by chunk, to stdout or atomically to a file."""
     if output is None:
         predict_file(model, data, sys.stdout, target=target, dropna=dropna, batch_size=batch_size)
         return
-    with atomic_text(output) as handle:
+    with atomic_write(output) as handle:
         n = predict_file(model, data, handle, target=target, dropna=dropna, batch_size=batch_size)
-    stderr.print(f"wrote {n} predictions for {data} to {output}")
+    err_console.print(f"wrote {n} predictions for {data} to {output}")

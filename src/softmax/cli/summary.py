@@ -1,6 +1,6 @@
 """The ``softmax summary`` command: a statistics table for a saved model.
 
-Registered on the ``softmax`` app by the import at the end of :mod:`softmax.cli`.
+Registered on the ``softmax`` app when :mod:`softmax.cli` imports this module.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import pandas as pd
 import typer
 
 from .._errors import SoftmaxInputError
-from .app import _command, _load_model, _ModelArg, _prediction_data, _stdout
-from ..datasets import _read, names_for_message
 from ..inference.results import InferenceResults, inference
+from ..io.tables import names_for_message, open_table, read_frame
+from .app import command, console
+from .inputs import load_model, prediction_data, require_labels
+from .options import DropnaOpt, ModelArg, StoredTargetOpt
 
 __all__ = ["summary"]
 
@@ -40,22 +42,16 @@ class Format(StrEnum):
     json = "json"
 
 
-@_command()
+@command()
 def summary(
-    model_file: _ModelArg,
+    model_file: ModelArg,
     data: Annotated[
         str,
         typer.Argument(
             metavar="DATA", help="CSV or Parquet file with the model's features and the labels."
         ),
     ],
-    target: Annotated[
-        str | None,
-        typer.Option(
-            help="Label column of DATA (default: the target column stored in the model).",
-            show_default=False,
-        ),
-    ] = None,
+    target: StoredTargetOpt = None,
     reference: Annotated[
         str | None,
         typer.Option(
@@ -92,9 +88,7 @@ def summary(
             "--format", case_sensitive=False, help="A text table, or csv/json for machines."
         ),
     ] = Format.text,
-    dropna: Annotated[
-        bool, typer.Option("--dropna", help="Drop rows with missing values instead of failing.")
-    ] = False,
+    dropna: DropnaOpt = False,
 ) -> None:
     """Coefficients with standard errors, z, p-values and intervals, by class.
 
@@ -108,15 +102,10 @@ def summary(
       softmax summary anes.softmax anes96.csv --reference 3 --cov-type hc1
       softmax summary anes.softmax anes96.csv --format csv > coefficients.csv
     """
-    model, stored_target = _load_model(model_file)
+    model, stored_target = load_model(model_file)
     target = target or stored_target
-    X, y, source = _prediction_data(model, data, None, target, dropna)
-    if y is None:
-        raise SoftmaxInputError(
-            f"{source} has no label column {target!r}; name it with --target."
-            if target is not None
-            else "The model file does not name its target column; name it with --target."
-        )
+    X, y, source = prediction_data(model, data, None, target, dropna)
+    y = require_labels(y, source, target)
     extra = _extra_columns(data, X, {"--groups": groups, "--weights": weights})
     sample_weight = None
     if weights is not None:
@@ -147,8 +136,7 @@ def _extra_columns(data: str, X, columns: dict[str, str | None]) -> dict[str, pd
         raise SoftmaxInputError(
             f"{' and '.join(wanted)} need a model trained with named feature columns."
         )
-    frame, _ = _read(data)
-    frame.columns = [str(c) for c in frame.columns]
+    frame = read_frame(open_table(data))
     missing = [name for name in wanted.values() if name not in frame.columns]
     if missing:
         raise SoftmaxInputError(
@@ -172,7 +160,7 @@ def _print(result: InferenceResults, output_format: Format, alpha: float) -> Non
     summary_ = result.summary(alpha)
     if output_format is Format.text:
         # soft_wrap: a table wider than the terminal must not be folded.
-        _stdout.print(summary_.text, soft_wrap=True, highlight=False)
+        console.print(summary_.text, soft_wrap=True, highlight=False)
     elif output_format is Format.csv:
         sys.stdout.write(summary_.frame.to_csv(index=False))
     else:

@@ -30,62 +30,46 @@ from .separation import (
 )
 from ..loss.standardize import feature_mean_scale
 
-__all__ = ["COV_TYPES", "RIDGE_C", "estimate"]
+from .options import InferenceOptions
 
-COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
+__all__ = ["RIDGE_C", "estimate"]
+
 #: Inverse penalty strength of the ``separation="ridge"`` remedy.
 RIDGE_C = 1.0
 
 
 def estimate(
-    model,
-    X: ArrayLike,
-    y: ArrayLike,
-    sample_weight: ArrayLike | None = None,
-    cov_type: str = "nonrobust",
-    reference: Any = None,
-    groups: ArrayLike | None = None,
-    *,
-    weights_kind: str = "frequency",
-    separation: str = "firth",
+    model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, options: InferenceOptions
 ) -> dict[str, Any]:
     """Estimate and covariance for :func:`softmax.inference.inference`.
 
-    Parameters are those of :func:`softmax.inference.inference`.
+    Parameters
+    ----------
+    model : SoftmaxRegression
+        A fitted model.
+    X, y, sample_weight
+        As in :func:`softmax.inference.inference`.
+    options : InferenceOptions
 
     Returns
     -------
     fields : dict
         Keyword arguments of :class:`softmax.inference.InferenceResults`.
     """
+    check_is_fitted(model)
     # One BLAS thread: the products here are small, and NumPy's and SciPy's
     # OpenBLAS pools made a 944 x 36 Gram matrix 1000x slower on 2 cores.
     with single_threaded_blas():
-        return _estimate(
-            model, X, y, sample_weight, cov_type, reference, groups,
-            weights_kind=weights_kind, separation=separation,
-        )
+        return _estimate(model, X, y, sample_weight, options)
 
 
-def _estimate(
-    model,
-    X: ArrayLike,
-    y: ArrayLike,
-    sample_weight: ArrayLike | None = None,
-    cov_type: str = "nonrobust",
-    reference: Any = None,
-    groups: ArrayLike | None = None,
-    *,
-    weights_kind: str = "frequency",
-    separation: str = "firth",
-) -> dict[str, Any]:
-    check_is_fitted(model)
-    cov_type = _cov_type(cov_type, groups)
-    if weights_kind not in ("frequency", "analytic"):
-        raise ValueError(f"weights_kind must be 'frequency' or 'analytic', not {weights_kind!r}")
-    if separation not in ("firth", "ridge", "error"):
-        raise ValueError(f"separation must be 'firth', 'ridge' or 'error', not {separation!r}")
-    dependent = str(getattr(y, "name", None) or "y")
+def _rows(model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, groups):
+    """The data as arrays, rows of weight 0 dropped.
+
+    Returns ``X`` (n, p) float64, class ``codes`` (n,), weights ``raw`` (n,)
+    (``sample_weight`` times ``class_weight``) and cluster ``group_codes``
+    (n,) or None.
+    """
     X = validate_data(model, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False)
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     y = np.asarray(y)
@@ -112,9 +96,17 @@ def _estimate(
             f"Class(es) {missing.tolist()} of the model have no rows of positive weight in "
             "the data; inference needs every class."
         )
+    return X, codes, raw, group_codes
 
+
+def _estimate(
+    model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, options: InferenceOptions
+) -> dict[str, Any]:
+    dependent = str(getattr(y, "name", None) or "y")
+    X, codes, raw, group_codes = _rows(model, X, y, sample_weight, options.groups)
+    classes = model.classes_
     n_rows = len(codes)
-    if weights_kind == "frequency":
+    if options.weights_kind == "frequency":
         weights, meat_factor, nobs, pen_scale = raw, 1.0 / raw, float(raw.sum()), 1.0
     else:
         pen_scale = n_rows / float(raw.sum())
@@ -124,7 +116,7 @@ def _estimate(
     features = _feature_names(model)
     terms = (["intercept"] if fit_intercept else []) + features
     Z = np.column_stack([np.ones(n_rows), X]) if fit_intercept else X
-    ref = _reference_index(classes, reference)
+    ref = _reference_index(classes, options.reference)
     others = np.delete(np.arange(len(classes)), ref)
     scale = (
         feature_mean_scale(X, raw, center=fit_intercept)[1]
@@ -155,7 +147,7 @@ def _estimate(
     if problem.penalised:
         method = "penalised"
     elif report is not None:
-        method = separation
+        method = options.separation
         if method == "error":
             raise SoftmaxInputError(
                 f"{report.message} The maximum-likelihood estimate does not exist; use "
@@ -174,7 +166,8 @@ def _estimate(
         theta = theta_mle
     else:
         theta, n_iter, converged = _newton(problem, theta_mle if method == "mle" else theta0)
-    cov, edf = _covariance(problem, theta, cov_type, group_codes, nobs)
+    cov, edf = _covariance(problem, theta, options.cov_type, group_codes, nobs)
+    weighted = sample_weight is not None or model.class_weight is not None
     return dict(
         model=model,
         problem=problem,
@@ -183,8 +176,8 @@ def _estimate(
         classes=classes,
         terms=terms,
         features=features,
-        cov_type=cov_type,
-        weights_kind=None if sample_weight is None and model.class_weight is None else weights_kind,
+        cov_type=options.cov_type,
+        weights_kind=options.weights_kind if weighted else None,
         method=method,
         C=C,
         nobs=nobs,
@@ -246,16 +239,6 @@ def _covariance(
         cov *= n_groups / (n_groups - 1) * (nobs - 1) / (nobs - k)
     edf = float(np.trace(A_inv @ info)) if problem.penalised else float(k)
     return (cov + cov.T) / 2, edf
-
-
-def _cov_type(cov_type: str, groups) -> str:
-    names = {c.lower(): c for c in COV_TYPES}
-    if not isinstance(cov_type, str) or cov_type.lower() not in names:
-        raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}, not {cov_type!r}")
-    cov_type = names[cov_type.lower()]
-    if (cov_type == "cluster") != (groups is not None):
-        raise ValueError("groups is required with cov_type='cluster' and used only there")
-    return cov_type
 
 
 def _class_codes(classes: NDArray, y: NDArray) -> NDArray:

@@ -1,65 +1,8 @@
-"""Statistical inference for a fitted :class:`~softmax.SoftmaxRegression`.
+"""Results of statistical inference: :class:`InferenceResults` and :func:`inference`.
 
-:func:`inference` (also :meth:`SoftmaxRegression.inference`) returns an
-:class:`InferenceResults`: coefficients in a reference-class form with
-standard errors, z and p-values, confidence intervals, likelihood statistics,
-tests of hypotheses and marginal effects, in the manner of a statistics
-package. The estimator is left untouched.
-
-**Identification.** The estimator's symmetric form (one row per class) is
-not identified without a penalty: adding one vector to every row changes no
-probability, so its Hessian is singular and a covariance of it does not
-exist. Inference therefore works in the *reference-class* form: the rows of
-the other classes minus the reference row (``reference=``, by default the
-first class, as statsmodels' ``MNLogit`` does). The conversion is lossless:
-probabilities, ``llf`` and marginal effects are the same for every reference
-and for the symmetric form. :meth:`InferenceResults.with_reference`
-re-expresses results for another reference by the linear map between the
-two forms (``cov' = T cov T'``, exact), and :meth:`InferenceResults.symmetric`
-reports the centred rows the estimator stores, as contrasts against the
-average class, whose covariance (singular, of rank ``(K-1) q``) follows by
-the same map.
-
-**Refinement.** The estimator stops at ``tol`` on the gradient, far looser
-than the 1e-6 relative accuracy tables of estimates need. Inference starts
-from the estimator's coefficients and takes Newton steps on the
-reference-class objective with the full Hessian (cheap: ``(K-1) q`` is small
-at the sizes where inference makes sense) until the step is at rounding
-level. For data other than the training data this re-estimates the model on
-the data given, starting from the fitted one.
-
-**Penalised fits (finite C).** The estimate is the penalised optimum, the
-one the estimator computes, with the estimator's penalty written in the
-reference form. Its covariance is the sandwich ``A^{-1} B A^{-1}`` where
-``A = I + P`` is the Hessian of the penalised objective (information ``I``
-plus penalty ``P``) and ``B`` the variance of the score: ``I`` for
-``"nonrobust"``, the outer product of scores for ``"HC0"``/``"HC1"``, of
-cluster sums for ``"cluster"``. It is the sampling variance of the penalised
-estimator around *its own* expectation: shrinkage bias is not in it, so
-intervals are for the penalised estimand and cover the true coefficients
-less often than stated when the penalty is strong. Without a penalty it is
-the usual ``I^{-1}`` and robust sandwiches. AIC and BIC then use the
-effective number of parameters ``tr(A^{-1} I)``.
-
-**Weights.** ``weights_kind="frequency"`` (default): a weight is a count of
-identical observations; results equal those of duplicating rows, and the
-number of observations is the sum of the weights. ``"analytic"``: weights
-are relative precisions (or sampling weights, when used with a robust
-``cov_type``); they are rescaled to sum to the number of rows with positive
-weight, which is then the number of observations, and each row's score
-enters the robust covariance once, multiplied by its weight. The estimator's
-``class_weight`` multiplies the weights, as in ``fit``; rows of weight 0 are
-dropped.
-
-**Separation.** Without a penalty, classes that a linear score separates
-have no finite MLE (iris's setosa is one). A linear programme detects
-complete and quasi-complete separation before estimation
-(:mod:`softmax.inference.separation`); a :class:`SeparationWarning` names the classes
-and features, and ``separation=`` picks the remedy: ``"firth"`` (default;
-Firth's bias-reduced estimate, finite and reference-invariant, with
-covariance from the information at that estimate), ``"ridge"`` (the
-estimator's penalty with ``C = 1``) or ``"error"``. Wald p-values of the
-separated classes are then unreliable; prefer likelihood-ratio comparisons.
+How the estimate and its covariance are obtained (reference-class form,
+Newton refinement, penalised fits, weights, separation) is explained in
+:mod:`softmax.inference`; the options are :class:`.options.InferenceOptions`.
 """
 from __future__ import annotations
 
@@ -74,24 +17,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 from sklearn.utils.validation import validate_data
 
-from .hypotheses import HypothesisTest, lr_test, wald_test
 from .core import form_map
 from .estimation import _reference_index, estimate
+from .hypotheses import HypothesisTest, chi2_test, wald_test
 from .margins import MarginalEffects, marginal_effects
-from .separation import SeparationReport, SeparationWarning
+from .options import InferenceOptions
+from .separation import SeparationReport
 from .summary import InferenceSummary, notes, summarize, tidy_frame
 from ..functions import softmax
 
-__all__ = [
-    "HypothesisTest",
-    "InferenceResults",
-    "InferenceSummary",
-    "MarginalEffects",
-    "SeparationReport",
-    "SeparationWarning",
-    "inference",
-    "lr_test",
-]
+__all__ = ["InferenceResults", "inference", "lr_test"]
 
 
 def inference(
@@ -108,7 +43,7 @@ def inference(
 ) -> InferenceResults:
     """Standard errors, tests and marginal effects for a fitted model.
 
-    The estimate is refined by Newton steps (see the module docstring), so it
+    The estimate is refined by Newton steps (see :mod:`softmax.inference`), so it
     is accurate to rounding whatever the estimator's ``tol``.
 
     Parameters
@@ -123,25 +58,10 @@ def inference(
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights, read as ``weights_kind`` says; the model's
         ``class_weight`` multiplies them, as in ``fit``.
-    cov_type : {"nonrobust", "HC0", "HC1", "cluster"}, default="nonrobust"
-        ``"nonrobust"``: inverse observed information (a sandwich for
-        penalised fits). ``"HC0"``: sandwich with per-row score outer
-        products. ``"HC1"``: HC0 times ``n / (n - k)`` for ``k`` parameters
-        (statsmodels' ``MNLogit`` applies no factor for ``"HC1"``: its HC1 is
-        this HC0). ``"cluster"``: sandwich of per-cluster score sums times
-        ``G / (G - 1) * (n - 1) / (n - k)`` (CRV1, statsmodels' default).
-        Case-insensitive.
-    reference : class label, optional
-        The class whose coefficients are fixed at 0; default ``classes_[0]``.
-        Text matching a label (``"1.0"`` for ``1.0``) is accepted.
-    groups : array-like of shape (n_samples,), optional
-        Cluster of each row; required by ``cov_type="cluster"``, refused otherwise.
-    weights_kind : {"frequency", "analytic"}, default="frequency"
-        ``"frequency"``: counts of identical rows (``n`` is their sum).
-        ``"analytic"``: relative precisions or sampling weights, rescaled to
-        sum to the number of rows (``n``).
-    separation : {"firth", "ridge", "error"}, default="firth"
-        Remedy when unpenalised data are separated.
+    cov_type, reference, groups, weights_kind, separation
+        How to estimate and what to report: see :class:`InferenceOptions`
+        (defaults ``"nonrobust"``, the first class, none, ``"frequency"``,
+        ``"firth"``).
 
     Returns
     -------
@@ -149,6 +69,8 @@ def inference(
 
     Raises
     ------
+    ValueError
+        For an unknown option (see :class:`InferenceOptions`).
     SoftmaxInputError
         For unknown labels, a class absent from the data, collinear terms
         without a penalty, or separated data with ``separation="error"``.
@@ -175,12 +97,8 @@ def inference(
     >>> round(res.llf, 3)
     -34.398
     """
-    return InferenceResults(
-        **estimate(
-            model, X, y, sample_weight, cov_type, reference, groups,
-            weights_kind=weights_kind, separation=separation,
-        )
-    )
+    options = InferenceOptions(cov_type, reference, groups, weights_kind, separation)
+    return InferenceResults(**estimate(model, X, y, sample_weight, options))
 
 
 class InferenceResults:
@@ -418,12 +336,14 @@ class InferenceResults:
         -------
         HypothesisTest
         """
-        return wald_test(self, features, classes, R, r)
+        outcomes = [c.item() if hasattr(c, "item") else c for c in self.outcome_classes]
+        return wald_test(self._theta.ravel(), self._cov, self.terms, outcomes,
+                         self.features if features is None else features, classes, R, r)
 
     def lr_test(self, restricted: InferenceResults) -> HypothesisTest:
         """Likelihood-ratio test of a nested ``restricted`` model against this one.
 
-        See :func:`softmax.inference.lr_test`.
+        See :func:`lr_test`.
         """
         return lr_test(restricted, self)
 
@@ -498,3 +418,56 @@ class InferenceResults:
         eta = np.zeros((len(X), len(self.classes)))
         eta[:, self._problem.others] = Z @ self._theta.T
         return softmax(eta, axis=1)
+
+
+def lr_test(restricted: InferenceResults, full: InferenceResults) -> HypothesisTest:
+    """Likelihood-ratio test of a restricted model against a larger one.
+
+    Both must be unpenalised maximum-likelihood fits on the same rows, labels
+    and weights, and the restricted model's terms a subset of the full one's.
+
+    Parameters
+    ----------
+    restricted, full : InferenceResults
+
+    Returns
+    -------
+    HypothesisTest
+        ``2 (llf_full - llf_restricted)``, on as many degrees of freedom as
+        the full model has extra parameters.
+
+    Raises
+    ------
+    ValueError
+        If a fit is penalised or bias-reduced (its ``llf`` is not the
+        maximum, so the chi-squared law does not hold), or the models are not
+        nested on the same data.
+    """
+    for name, res in (("restricted", restricted), ("full", full)):
+        if res.method != "mle":
+            raise ValueError(
+                f"the {name} model's estimate is {res.method!r}, not maximum likelihood, so "
+                "the likelihood-ratio statistic has no chi-squared law; refit with C=np.inf "
+                "on data without separation"
+            )
+    same_rows = (
+        np.array_equal(restricted._problem.codes, full._problem.codes)
+        and np.allclose(restricted._problem.weights, full._problem.weights)
+        and np.array_equal(restricted.classes, full.classes)
+    )
+    if not same_rows:
+        raise ValueError(
+            "the two models were not evaluated on the same rows, labels and weights; "
+            "a likelihood-ratio test needs the same data"
+        )
+    extra = [t for t in restricted.terms if t not in full.terms]
+    k_r, k_f = restricted.k_params, full.k_params
+    if extra or k_r >= k_f:
+        raise ValueError(
+            "the restricted model must use a subset of the full model's terms and fewer "
+            f"parameters (restricted: {restricted.terms}, full: {full.terms})"
+        )
+    statistic = max(2.0 * (full.llf - restricted.llf), 0.0)
+    dropped = [t for t in full.terms if t not in restricted.terms]
+    return chi2_test("likelihood ratio", statistic, k_f - k_r,
+                     f"no effect of {', '.join(dropped)} on any class")

@@ -1,17 +1,58 @@
-"""The summary of an inference result: a text table grouped by class, and a tidy frame."""
+"""The summary of an inference result: a text table grouped by class, and a tidy frame.
+
+The functions read a result through :class:`Reported`, the part of
+:class:`~softmax.inference.InferenceResults` they need, so that this module
+does not import :mod:`.results` (which imports this one).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from .results import InferenceResults
+__all__ = ["InferenceSummary", "Reported", "notes", "summarize", "tidy_frame"]
 
-__all__ = ["InferenceSummary", "notes", "summarize", "tidy_frame"]
+
+class Reported(Protocol):
+    """What a summary reads of an :class:`~softmax.inference.InferenceResults`."""
+
+    classes: NDArray
+    terms: list[str]
+    cov_type: str
+    weights_kind: str | None
+    method: str
+    C: float
+    nobs: float
+    n_iter: int
+    converged: bool
+    separation: Any
+    n_groups: int | None
+    edf: float
+    dependent: str
+    reference: Any
+    outcome_classes: NDArray
+    k_params: int
+    df_model: int
+    llf: float
+    llnull: float
+    llr: float
+    llr_pvalue: float
+    prsquared: float
+    aic: float
+    bic: float
+    notes: list[str]
+    params: pd.DataFrame
+    bse: pd.DataFrame
+    tvalues: pd.DataFrame
+    pvalues: pd.DataFrame
+
+    def conf_int(self, alpha: float = ...) -> pd.DataFrame: ...
+
+    def summary_frame(self, alpha: float = ...) -> pd.DataFrame: ...
 
 _METHODS = {
     "mle": "maximum likelihood",
@@ -48,7 +89,7 @@ class InferenceSummary:
         return self.text
 
 
-def tidy_frame(res: InferenceResults, alpha: float = 0.05) -> pd.DataFrame:
+def tidy_frame(res: Reported, alpha: float = 0.05) -> pd.DataFrame:
     """One row per (class, term): estimate, SE, z, p-value, confidence interval."""
     ci = res.conf_int(alpha)
     frame = pd.DataFrame(
@@ -65,7 +106,7 @@ def tidy_frame(res: InferenceResults, alpha: float = 0.05) -> pd.DataFrame:
     return frame.reset_index()
 
 
-def notes(res: InferenceResults) -> list[str]:
+def notes(res: Reported) -> list[str]:
     """Caveats printed under the summary table."""
     found = []
     if res.separation is not None:
@@ -93,7 +134,7 @@ def _pvalue(p: float) -> str:
     return f"{p:8.3f}" if p >= 0.001 else f"{p:8.1e}"
 
 
-def summarize(res: InferenceResults, alpha: float = 0.05) -> InferenceSummary:
+def summarize(res: Reported, alpha: float = 0.05) -> InferenceSummary:
     """Build the summary of ``res`` (see :class:`InferenceSummary`)."""
     frame = res.summary_frame(alpha)
     method = _METHODS[res.method].format(C=res.C)

@@ -25,6 +25,7 @@ from typing import IO
 import numpy as np
 
 from .._errors import SoftmaxInputError
+from .atomic import atomic_write
 
 __all__ = ["DTYPES", "read_idx_array", "write_idx_array"]
 
@@ -143,7 +144,7 @@ def write_idx_array(
     Parameters
     ----------
     path : str or os.PathLike
-        Where to write.
+        Where to write, atomically (:func:`softmax.io.atomic.atomic_write`).
     values : ndarray of shape (n, ...)
         Of dtype uint8, int8, int16, int32, float32 or float64; 1 to 255
         dimensions, each below 2**32.
@@ -169,5 +170,6 @@ def write_idx_array(
     if compress if compress is not None else target.suffix == ".gz":
         # mtime=0: the same array gives the same bytes.
         data = gzip.compress(data, mtime=0)
-    target.write_bytes(data)
+    with atomic_write(target, binary=True) as handle:
+        handle.write(data)
     return target

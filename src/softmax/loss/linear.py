@@ -89,6 +89,28 @@ class LinearModelLoss:
         """The ``coef`` block of a flat vector (a view), for penalties."""
         return flat.reshape(self.n_classes, -1)[:, : self.n_features]
 
+    def restrict(self, features: NDArray) -> LinearModelLoss:
+        """The loss of the sub-model on the columns ``features`` of ``X`` (same classes)."""
+        return LinearModelLoss(
+            self.n_classes, len(features), self.fit_intercept, n_threads=self.n_threads
+        )
+
+    def with_threads(self, n_threads: int) -> LinearModelLoss:
+        """The same loss evaluated on ``n_threads`` threads (a Dask worker's budget)."""
+        return LinearModelLoss(self.n_classes, self.n_features, self.fit_intercept, n_threads)
+
+    def to_original_coef(self, coef: NDArray, intercept: NDArray) -> tuple[NDArray, NDArray]:
+        """``coef`` and ``intercept`` in the original feature units: themselves here."""
+        return coef, intercept
+
+    def from_original_coef(self, coef: NDArray, intercept: NDArray) -> tuple[NDArray, NDArray]:
+        """Inverse of :meth:`to_original_coef` (for warm starts): themselves here."""
+        return coef, intercept
+
+    def solver_features(self, X):
+        """Rows of ``X`` as the solver's coordinates see them: ``X`` itself here."""
+        return X
+
     def raw_prediction(self, X, coef: NDArray, intercept: NDArray) -> NDArray:
         """Raw scores ``X @ coef.T + intercept`` of shape (n_samples, n_classes)."""
         raw = X @ coef.T.astype(X.dtype, copy=False)
@@ -168,7 +190,9 @@ class LinearModelLoss:
     def _proba(self, X, coef: NDArray, intercept: NDArray) -> NDArray:
         return self.base_loss.log_normalizer_proba(self.raw_prediction(X, coef, intercept))[1]
 
-    def hessian_diagonal(self, w: NDArray, X, sample_weight: NDArray | None = None) -> NDArray:
+    def hessian_diagonal(
+        self, w: NDArray, X, sample_weight: NDArray | None = None, center: NDArray | None = None
+    ) -> NDArray:
         """Diagonal of the data term's Hessian at ``w``, for Jacobi preconditioning.
 
         Parameters
@@ -176,6 +200,9 @@ class LinearModelLoss:
         w : ndarray of shape (n_params,)
         X : array or sparse matrix of shape (n_samples, n_features)
         sample_weight : ndarray of shape (n_samples,), optional
+        center : ndarray of shape (n_features,), optional
+            Use ``x_ij - center_j`` for ``x_ij`` in the feature entries (what
+            standardised coordinates need), without a centred copy of ``X``.
 
         Returns
         -------
@@ -193,6 +220,9 @@ class LinearModelLoss:
                 h *= sample_weight[rows, None]
             sq = np.square(Xb) if isinstance(Xb, np.ndarray) else Xb.multiply(Xb)
             D[:, : self.n_features] += np.asarray(sq.T @ h).T
+            if center is not None:  # sum h (x - c)^2 = sum h x^2 - 2 c sum h x + c^2 sum h
+                D[:, : self.n_features] -= 2 * center * np.asarray(Xb.T @ h).T
+                D[:, : self.n_features] += center**2 * h.sum(axis=0, dtype=np.float64)[:, None]
             if self.fit_intercept:
                 D[:, self.n_features] += h.sum(axis=0, dtype=np.float64)
         return D.ravel()

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .linear import LinearModelLoss
+from .rows import MemoryRows
 
 __all__ = ["Objective"]
 
@@ -19,6 +20,11 @@ class Objective:
     makes the objective a mean loss, so ``tol`` (on the gradient) and the step
     sizes mean the same thing whatever the number of samples. Objective
     values reported to users (``objective_history_``) are on this scale.
+
+    The data term is evaluated by a *rows backend* (:mod:`softmax.loss.rows`:
+    rows in memory, or the blocks of a Dask collection); the penalty is added
+    here, and only here. Solvers use nothing but this class's methods and
+    ``linear_loss`` (the coefficient layout).
 
     Parameters
     ----------
@@ -35,26 +41,61 @@ class Objective:
         Then the objective is ``F = f + h``: :meth:`value` is ``F``, while
         ``value_grad*`` return the smooth part ``f`` and its derivatives, and
         only solvers with ``supports_nonsmooth`` (proximal ones) may be used.
+
+    See Also
+    --------
+    Objective.over : the same over any rows backend.
     """
 
     def __init__(
         self, linear_loss: LinearModelLoss, penalty, X, y: NDArray, sample_weight: NDArray,
         nonsmooth=None,
     ):
-        self.linear_loss = linear_loss
-        self.penalty = penalty
-        self.nonsmooth = nonsmooth
-        self.X = X
-        self.y = y
         total = float(sample_weight.sum(dtype=np.float64))
         if not total > 0:
             raise ValueError("the sample weights sum to zero: there is nothing to fit")
-        self.scale = 1.0 / total
-        self.sample_weight = (sample_weight * self.scale).astype(X.dtype, copy=False)
+        scale = 1.0 / total
+        rows = MemoryRows(X, y, (sample_weight * scale).astype(X.dtype, copy=False))
+        self._bind(linear_loss, penalty, rows, scale, nonsmooth)
+
+    @classmethod
+    def over(cls, linear_loss, penalty, rows, scale: float, nonsmooth=None) -> Objective:
+        """The objective over a rows backend whose weights are already multiplied by ``scale``.
+
+        Parameters
+        ----------
+        linear_loss : LinearModelLoss
+        penalty, nonsmooth
+            As for the constructor; strengths on the summed scale.
+        rows : rows backend
+            See :mod:`softmax.loss.rows`.
+        scale : float
+            ``1 / S`` for a whole fit; 1 for a chunk of a stream, whose
+            penalty is then given per sample.
+        """
+        objective = cls.__new__(cls)
+        objective._bind(linear_loss, penalty, rows, scale, nonsmooth)
+        return objective
+
+    def _bind(self, linear_loss, penalty, rows, scale: float, nonsmooth) -> None:
+        self.linear_loss = linear_loss
+        self.penalty = penalty
+        self.nonsmooth = nonsmooth
+        self.rows = rows
+        self.scale = scale
 
     @property
     def n_params(self) -> int:
         return self.linear_loss.n_params
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float type the data term is computed in (float32 or float64)."""
+        return np.dtype(self.rows.dtype)
+
+    @property
+    def n_rows(self) -> int:
+        return self.rows.n_rows
 
     def _add_penalty(self, w: NDArray, value: float, grad: NDArray) -> float:
         coef = self.linear_loss.coef_view(w)
@@ -63,7 +104,7 @@ class Objective:
 
     def value(self, w: NDArray) -> float:
         """The whole objective ``F(w)``, the non-smooth penalty included."""
-        data = self.linear_loss.loss(w, self.X, self.y, self.sample_weight)
+        data = self.rows.loss(self.linear_loss, w)
         value = data + self.scale * self.penalty.value(self.linear_loss.coef_view(w))
         return value + self.nonsmooth_value(w)
 
@@ -102,16 +143,16 @@ class Objective:
         """
         return float(np.max(np.abs(self.min_norm_subgradient(w, grad))))
 
+    # -- The smooth part: values and derivatives -----------------------------------------
+
     def value_grad(self, w: NDArray) -> tuple[float, NDArray]:
         """Objective and flat gradient (float64)."""
-        value, grad = self.linear_loss.loss_gradient(w, self.X, self.y, self.sample_weight)
+        value, grad = self.rows.loss_gradient(self.linear_loss, w)
         return self._add_penalty(w, value, grad), grad
 
     def value_grad_hessp(self, w: NDArray) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
         """Objective, gradient and Hessian-vector product function at ``w``."""
-        value, grad, data_hessp = self.linear_loss.loss_gradient_hessp(
-            w, self.X, self.y, self.sample_weight
-        )
+        value, grad, data_hessp = self.rows.loss_gradient_hessp(self.linear_loss, w)
         value = self._add_penalty(w, value, grad)
 
         def hessp(v: NDArray) -> NDArray:
@@ -136,7 +177,7 @@ class Objective:
 
         The penalty must have a ``hessian_diagonal`` method.
         """
-        diag = self.linear_loss.hessian_diagonal(w, self.X, self.sample_weight)
+        diag = self.rows.hessian_diagonal(self.linear_loss, w)
         return diag + self.penalty_hessian_diagonal(w)
 
     def value_grad_hessian(self, w: NDArray) -> tuple[float, NDArray, NDArray]:
@@ -145,9 +186,77 @@ class Objective:
         The penalty must be separable (a diagonal Hessian, from ``hessian_diagonal``),
         as :class:`softmax.penalties.L2` is.
         """
-        value, grad, hessian = self.linear_loss.gradient_hessian(
-            w, self.X, self.y, self.sample_weight
-        )
+        value, grad, hessian = self.rows.gradient_hessian(self.linear_loss, w)
         value = self._add_penalty(w, value, grad)
         hessian[np.diag_indices_from(hessian)] += self.penalty_hessian_diagonal(w)
         return value, grad, hessian
+
+    def feature_hessian(self, w: NDArray, features: NDArray) -> NDArray:
+        """Hessian of the smooth part on the coefficients of ``features`` and the intercepts.
+
+        The coefficients of all other features must be zero at ``w``. Then the
+        data term is the one of the sub-model on ``X[:, features]``, whose
+        Hessian costs ``n_samples * p_sub**2 / 2`` instead of
+        ``n_samples * p**2 / 2`` for the full one.
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_params,)
+        features : ndarray of int, sorted
+
+        Returns
+        -------
+        hessian : ndarray of shape (p_sub, p_sub)
+            In the sub-model's layout: ``n_classes`` rows of
+            ``[coef[:, features] | intercept]``, flattened.
+        """
+        loss = self.linear_loss
+        k, d, m = loss.n_classes, loss.n_features, len(features)
+        columns = np.append(features, d) if loss.fit_intercept else np.asarray(features)
+        rows = self.rows if m == d else self.rows.columns(features)
+        w_sub = w.reshape(k, -1)[:, columns].ravel()
+        hessian = rows.gradient_hessian(loss.restrict(features), w_sub)[2]
+        # The smooth penalty (L2) on the coefficients, on the mean-loss scale.
+        diagonal = np.zeros((k, len(columns)))
+        diagonal[:, :m] = self.scale * self.penalty.hessian_diagonal(
+            w.reshape(k, -1)[:, features]
+        )
+        hessian[np.diag_indices_from(hessian)] += diagonal.ravel()
+        return hessian
+
+    def feature_second_moments(self) -> NDArray:
+        """Weighted mean of ``xt_j ** 2`` per column of ``xt = [X, 1]``, float64.
+
+        The intercept column's is 1 (the weights sum to one); for Newton-CG's
+        preconditioner.
+        """
+        loss = self.linear_loss
+        moments = np.ones(loss.n_features + int(loss.fit_intercept))
+        moments[: loss.n_features] = self.rows.second_moments()
+        return moments
+
+    # -- Row subsets, for the stochastic solvers (rows in memory) ------------------------
+
+    def weight_sum(self, rows: NDArray | None = None) -> float:
+        """Sum of the (scaled) weights of ``rows``, all rows when None."""
+        return self.rows.weight_sum(rows)
+
+    def batch_value_grad(self, w: NDArray, rows: NDArray, weight: float) -> tuple[float, NDArray]:
+        """Mini-batch estimate of the smooth objective and of its gradient.
+
+        The data term over ``rows`` divided by ``weight`` (their total weight,
+        a ratio estimate of the mean, or ``len(rows)`` times the mean weight,
+        unbiased), plus the smooth penalty.
+        """
+        value, grad = self.rows.take(rows).loss_gradient(self.linear_loss, w)
+        value /= weight
+        grad = grad / weight
+        return self._add_penalty(w, value, grad), grad
+
+    def data_loss(self, w: NDArray, rows: NDArray) -> float:
+        """The data term over ``rows`` only (a validation set), on the objective's scale."""
+        return self.rows.take(rows).loss(self.linear_loss, w)
+
+    def feature_sample(self, max_rows: int = 10_000):
+        """At most ``max_rows`` evenly spaced rows of ``X``, as the solver's coordinates see them."""
+        return self.linear_loss.solver_features(self.rows.sample(max_rows))

@@ -122,6 +122,39 @@ class StandardizedLinearLoss:
         # The map is linear, so directions transform like points.
         return value, self.adjoint(grad), lambda v: self.adjoint(inner_hessp(self.to_original(v)))
 
+    def hessian_diagonal(self, w: NDArray, X, sample_weight: NDArray | None = None) -> NDArray:
+        """Diagonal of the data term's Hessian in standardised coordinates.
+
+        Entry ``(a, j)`` is ``sum_i s_i p_ia (1 - p_ia) ((x_ij - mean_j) / scale_j)^2``
+        (the intercepts' entries are the inner loss's).
+        """
+        diag = self.inner.hessian_diagonal(self.to_original(w), X, sample_weight, self.mean)
+        coef = self.coef_view(diag)
+        coef /= self.scale**2
+        return diag
+
+    def gradient_hessian(
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None
+    ) -> tuple[float, NDArray, NDArray]:
+        """Value, gradient and full Hessian in standardised coordinates: ``J H J^T``."""
+        # Rows of ``jacobian`` are the images of the unit vectors: J^T.
+        jacobian = self.to_original(np.eye(self.n_params))
+        value, grad, hessian = self.inner.gradient_hessian(
+            self.to_original(w), X, y, sample_weight
+        )
+        return value, self.adjoint(grad), jacobian @ hessian @ jacobian.T
+
+    def restrict(self, features: NDArray) -> StandardizedLinearLoss:
+        """The standardised sub-model on the columns ``features`` of ``X``."""
+        return StandardizedLinearLoss(
+            self.inner.restrict(features), self.mean[features], self.scale[features]
+        )
+
+    def solver_features(self, X) -> NDArray:
+        """Rows of ``X`` standardised (dense float64): what the solver's coordinates see."""
+        X = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
+        return (X - self.mean) / self.scale
+
     def to_original_coef(self, theta: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         """``coef`` (k, d) and ``intercept`` (k,) in the original feature units."""
         return theta / self.scale, b - theta @ self._shift

@@ -1,1 +1,9 @@
-"""The problem description built once per fit: classes, targets, weights, penalty strength."""
+"""The problem built once per fit, and everything that turns parameters into a fitted model.
+
+``problem`` (classes, class weights, penalties, starting point, the report of
+coefficients), ``targets`` (labels, label smoothing, soft targets),
+``training`` (the one fit path for arrays, Dask collections and chunk
+streams), ``stochastic`` (epochs over chunks, ``partial_fit``), ``fitted``
+(the one place fitted attributes are written), ``report`` (iteration lines,
+convergence advice) and ``calibration`` (temperature scaling).
+"""

@@ -1,25 +1,14 @@
-"""Pictures of softmax and of softmax regression models (matplotlib); see :mod:`.figures`."""
+"""Pictures of softmax and of softmax regression models (matplotlib).
 
-from .figures import (
-    expected_calibration_error,
-    image_shape,
-    plot_beta_sweep,
-    plot_confusion_matrix,
-    plot_decision_regions,
-    plot_explain,
-    plot_reliability,
-    plot_training,
-    plot_weights,
-)
+:mod:`.figures` draws softmax itself, training and the model; :mod:`.reliability`
+the reliability diagram and its expected calibration error; :mod:`.base` the
+shared figure plumbing. The public names are those of the two modules' ``__all__``.
+"""
 
-__all__ = [
-    "expected_calibration_error",
-    "image_shape",
-    "plot_beta_sweep",
-    "plot_confusion_matrix",
-    "plot_decision_regions",
-    "plot_explain",
-    "plot_reliability",
-    "plot_training",
-    "plot_weights",
-]
+from . import figures, reliability
+from .figures import *  # noqa: F403
+from .reliability import *  # noqa: F403
+
+__all__: list[str] = []
+__all__ += figures.__all__
+__all__ += reliability.__all__

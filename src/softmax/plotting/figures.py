@@ -14,10 +14,11 @@ function                             shows
 :func:`plot_beta_sweep`              softmax of the same scores as beta varies
 :func:`plot_training`                objective and max|gradient| per iteration
 :func:`plot_confusion_matrix`        true against predicted classes
-:func:`plot_reliability`             calibration: confidence against accuracy
 :func:`plot_decision_regions`        the classes of a 2-feature model over the plane
 :func:`plot_weights`                 each class's weights as an image ("templates")
 ==================================== ==============================================
+
+The reliability diagram (calibration) is in :mod:`softmax.plotting.reliability`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from .base import PathLike
 from .base import colours as _colours
 from .base import figure as _figure
 from .base import finish as _finish
-from .reliability import expected_calibration_error, plot_reliability
 from ..explain import compare, format_probability
 from ..functions import softmax
 
@@ -44,13 +44,11 @@ if TYPE_CHECKING:
     from ..estimator import SoftmaxRegression
 
 __all__ = [
-    "expected_calibration_error",
     "image_shape",
     "plot_beta_sweep",
     "plot_confusion_matrix",
     "plot_decision_regions",
     "plot_explain",
-    "plot_reliability",
     "plot_training",
     "plot_weights",
 ]

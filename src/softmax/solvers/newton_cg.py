@@ -42,6 +42,8 @@ class NewtonCG(Solver):
         rare features on confidently classified samples get tiny entries.
     """
 
+    needs = ("hessian_diagonal", "second_moments")
+
     def __init__(self, max_cg_iter: int = 200, preconditioner: bool = True) -> None:
         self.max_cg_iter = max_cg_iter
         self.preconditioner = preconditioner
@@ -59,9 +61,9 @@ class NewtonCG(Solver):
         value, grad, hessp = objective.value_grad_hessp(w)
         history = [value]
         self._report(callback, 0, value, grad)
-        eps = np.finfo(objective.X.dtype).eps
+        eps = np.finfo(objective.dtype).eps
         n_cg = 0
-        moments = _second_moments(objective) if self.preconditioner else None
+        moments = objective.feature_second_moments() if self.preconditioner else None
         project = invariance_projector(objective, w)
         for it in range(1, max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
@@ -85,7 +87,7 @@ class NewtonCG(Solver):
                     w, it - 1, False,
                     "line search: no step decreases the objective, or the gradient where the "
                     "objective is flat to rounding: the precision floor of "
-                    f"{objective.X.dtype} (tol may be below it; {n_cg} CG iterations)",
+                    f"{objective.dtype} (tol may be below it; {n_cg} CG iterations)",
                     gmax,
                     history,
                 )
@@ -96,21 +98,6 @@ class NewtonCG(Solver):
         return SolverResult(
             w, max_iter, gmax <= tol, f"reached max_iter ({n_cg} CG iterations)", gmax, history
         )
-
-
-def _second_moments(objective: Objective) -> NDArray:
-    """Weighted mean of ``xt_j ** 2`` per column of ``xt = [X, 1]``, float64."""
-    X, sw = objective.X, objective.sample_weight  # sw sums to one
-    linear_loss = objective.linear_loss
-    moments = np.ones(linear_loss.n_features + int(linear_loss.fit_intercept))
-    if isinstance(X, np.ndarray):
-        rows = 2**16  # bounds the squared temporary
-        moments[: X.shape[1]] = sum(
-            sw[i : i + rows] @ np.square(X[i : i + rows]) for i in range(0, X.shape[0], rows)
-        )
-    else:
-        moments[: X.shape[1]] = np.asarray(X.multiply(X).T @ sw).ravel()
-    return moments
 
 
 def _feature_diagonal(objective: Objective, w: NDArray, moments: NDArray) -> NDArray:

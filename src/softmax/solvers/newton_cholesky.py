@@ -37,6 +37,8 @@ class NewtonCholesky(Solver):
         than this, before any work; ``newton-cg`` or ``lbfgs`` suit them.
     """
 
+    needs = ("gradient_hessian",)
+
     def __init__(self, max_hessian_bytes: int = 2**31) -> None:
         self.max_hessian_bytes = max_hessian_bytes
 
@@ -60,7 +62,7 @@ class NewtonCholesky(Solver):
         value, grad, hessian = objective.value_grad_hessian(w)
         history = [value]
         self._report(callback, 0, value, grad)
-        eps = np.finfo(objective.X.dtype).eps
+        eps = np.finfo(objective.dtype).eps
         project = invariance_projector(objective, w)
         for it in range(1, max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
@@ -80,7 +82,7 @@ class NewtonCholesky(Solver):
                     w, it - 1, False,
                     "line search: no step decreases the objective, or the gradient where the "
                     "objective is flat to rounding: the precision floor of "
-                    f"{objective.X.dtype} (tol may be below it)",
+                    f"{objective.dtype} (tol may be below it)",
                     gmax,
                     history,
                 )

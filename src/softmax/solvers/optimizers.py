@@ -3,8 +3,8 @@
 The optimisers are pure functions over a small state, as in optax::
 
     state = init(w0, config)
-    for X_b, y_b in batches:
-        grad = batch_value_grad(linear_loss, penalty, state.w, X_b, y_b, s_b, weight)[1]
+    for rows in batches(order, batch_size):
+        grad = objective.batch_value_grad(state.w, rows, weight)[1]
         state = update(state, grad, config)
     w = solution(state, config)
 
@@ -43,7 +43,6 @@ __all__ = [
     "SCHEDULES",
     "SGDConfig",
     "SGDState",
-    "batch_value_grad",
     "batches",
     "check_config",
     "curvature_bound",
@@ -253,40 +252,6 @@ def update(state: SGDState, grad: NDArray, config: SGDConfig, prox=None) -> SGDS
 def solution(state: SGDState, config: SGDConfig) -> NDArray:
     """The parameters the optimiser answers with: the average for ASGD, else ``w``."""
     return state.w_avg if config.optimizer == "asgd" else state.w
-
-
-def batch_value_grad(
-    linear_loss, penalty, w: NDArray, X, y: NDArray, sample_weight: NDArray | None, weight: float
-) -> tuple[float, NDArray]:
-    """Mini-batch estimate of ``mean CE + penalty(coef)`` and of its gradient.
-
-    Parameters
-    ----------
-    linear_loss : LinearModelLoss (or a wrapper with the same interface)
-    penalty : object with ``value`` and ``gradient`` on ``coef``, or None
-        Smooth penalty on the *mean* scale (``alpha / 2 * ||coef||^2``).
-    w : ndarray of shape (n_params,)
-    X : array or CSR matrix of shape (batch, n_features)
-    y : ndarray of shape (batch,) or (batch, n_classes)
-    sample_weight : ndarray of shape (batch,) or None
-    weight : float
-        What the batch's weighted loss sum is divided by: its total weight
-        (a ratio estimate of the mean), or ``batch * mean weight`` when the
-        mean weight per sample is known (unbiased).
-
-    Returns
-    -------
-    value : float
-    grad : ndarray of shape (n_params,), float64
-    """
-    value, grad = linear_loss.loss_gradient(w, X, y, sample_weight)
-    value /= weight
-    grad = grad / weight
-    if penalty is not None:
-        coef = linear_loss.coef_view(w)
-        linear_loss.coef_view(grad)[...] += penalty.gradient(coef)
-        value += penalty.value(coef)
-    return value, grad
 
 
 def batches(order: NDArray, batch_size: int) -> list[NDArray]:

@@ -56,6 +56,7 @@ class ProxNewton(Solver):
 
     #: Handles a non-smooth penalty (``Objective(..., nonsmooth=...)``).
     supports_nonsmooth = True
+    needs = ("gradient_hessian", "columns")
     _ARMIJO = 1e-4
     _MAX_HALVINGS = 40
     _MIN_WORKING_SET = 10
@@ -79,7 +80,7 @@ class ProxNewton(Solver):
         history = [value]
         sub = objective.min_norm_subgradient(w, grad)
         self._report(callback, 0, value, sub)
-        eps = np.finfo(objective.X.dtype).eps
+        eps = np.finfo(objective.dtype).eps
         n_sweeps = stalls = 0
         for it in range(1, max_iter + 1):
             gmax = float(np.max(np.abs(sub)))

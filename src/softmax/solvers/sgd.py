@@ -9,7 +9,6 @@ stopping on a held-out fraction.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
@@ -19,7 +18,6 @@ from .optimizers import (
     SCHEDULES,
     SGDConfig,
     SGDState,
-    batch_value_grad,
     batches,
     curvature_bound,
     default_step,
@@ -36,7 +34,6 @@ __all__ = [
     "SGD",
     "SGDConfig",
     "SGDState",
-    "batch_value_grad",
     "batches",
     "curvature_bound",
     "default_step",
@@ -46,19 +43,6 @@ __all__ = [
     "step_size",
     "update",
 ]
-
-
-class _MeanScale:
-    """A penalty on the summed scale seen on the mean scale (times ``scale``)."""
-
-    def __init__(self, penalty, scale: float) -> None:
-        self.penalty, self.scale = penalty, scale
-
-    def value(self, coef: NDArray) -> float:
-        return self.scale * self.penalty.value(coef)
-
-    def gradient(self, coef: NDArray) -> NDArray:
-        return self.scale * self.penalty.gradient(coef)
 
 
 class SGD(Solver):
@@ -98,6 +82,7 @@ class SGD(Solver):
     )  # fmt: skip
     #: Takes an L1 part by proximal steps (proximal SGD).
     supports_nonsmooth = True
+    needs = ("take", "weight_sum", "sample")
 
     def __init__(
         self,
@@ -125,11 +110,10 @@ class SGD(Solver):
         """The optimiser settings, for an objective with per-sample L2 strength ``alpha``."""
         eta0 = self.learning_rate
         if eta0 is None:
-            X, linear_loss = objective.X, objective.linear_loss
-            if hasattr(linear_loss, "mean") and hasattr(linear_loss, "scale"):
-                # standardize=True: the solver's coordinates see standardised features.
-                X = _standardised_sample(X, linear_loss.mean, linear_loss.scale)
-            curvature = curvature_bound(X, linear_loss.fit_intercept)
+            # With standardize=True the sample is standardised: what the coordinates see.
+            curvature = curvature_bound(
+                objective.feature_sample(), objective.linear_loss.fit_intercept
+            )
             eta0 = default_step(self.optimizer, curvature, alpha)
         return SGDConfig(self.optimizer, self.schedule, float(eta0), float(alpha))
 
@@ -144,28 +128,23 @@ class SGD(Solver):
     ) -> SolverResult:
         from .._progress import RowProgress  # deferred: rich is only needed when verbose
 
-        X = objective.X.tocsr() if sp.issparse(objective.X) else objective.X
-        y, sw = objective.y, objective.sample_weight
-        linear_loss = objective.linear_loss
         rng = make_rng(self.random_state)
-        train, valid = _split(X.shape[0], self.validation_fraction, self.early_stopping, rng)
-        mean_weight = float(sw[train].sum(dtype=np.float64)) / len(train)
-        penalty = _MeanScale(objective.penalty, objective.scale)
+        train, valid = _split(objective.n_rows, self.validation_fraction, self.early_stopping, rng)
+        mean_weight = objective.weight_sum(train) / len(train)
         alpha = objective.scale * float(getattr(objective.penalty, "strength", 0.0))
-        prox = objective.prox if getattr(objective, "nonsmooth", None) is not None else None
+        prox = objective.prox if objective.nonsmooth is not None else None
         config = self.config(objective, alpha)
         state = init(w0, config)
 
         def evaluate(w: NDArray) -> tuple[float, float, float]:
             """Objective, optimality and the stopping score at ``w``."""
             value, grad = objective.value_grad(w)
-            value += _nonsmooth_value(objective, w)
-            optimality = _optimality(objective, w, grad)
+            value += objective.nonsmooth_value(w)
+            optimality = objective.optimality(w, grad)
             if valid is None:
                 return value, optimality, value
-            total = float(sw[valid].sum(dtype=np.float64))
-            score = linear_loss.loss(w, X[valid], y[valid], sw[valid]) / max(total, 1e-300)
-            return value, optimality, score
+            total = objective.weight_sum(valid)
+            return value, optimality, objective.data_loss(w, valid) / max(total, 1e-300)
 
         value, gmax, best = evaluate(state.w)
         history, best_w, best_score, stale = [value], solution(state, config), best, 0
@@ -174,10 +153,7 @@ class SGD(Solver):
         with RowProgress(len(train) * max_iter, "sgd", enabled=bool(self.verbose)) as bar:
             for epoch in range(1, max_iter + 1):
                 for rows in batches(rng.permutation(train), self.batch_size):
-                    loss, grad = batch_value_grad(
-                        linear_loss, penalty, state.w, X[rows], y[rows], sw[rows],
-                        len(rows) * mean_weight,
-                    )  # fmt: skip
+                    loss, grad = objective.batch_value_grad(state.w, rows, len(rows) * mean_weight)
                     state = update(state, grad, config, prox)
                     bar.advance(len(rows), loss)
                 w = solution(state, config)
@@ -218,13 +194,6 @@ class SGD(Solver):
             callback(IterationInfo(iteration, value, gmax))
 
 
-def _standardised_sample(X, mean: NDArray, scale: NDArray, max_rows: int = 10_000) -> NDArray:
-    rows = np.unique(np.linspace(0, X.shape[0] - 1, min(X.shape[0], max_rows)).astype(np.intp))
-    sample = X[rows]
-    sample = sample.toarray() if sp.issparse(sample) else np.asarray(sample, dtype=np.float64)
-    return (sample - mean) / scale
-
-
 def _split(n: int, fraction: float, early_stopping: bool, rng: np.random.Generator):
     """Training rows (all of them, or a random ``1 - fraction``) and validation rows or None."""
     if not early_stopping:
@@ -234,17 +203,3 @@ def _split(n: int, fraction: float, early_stopping: bool, rng: np.random.Generat
         return np.arange(n), None
     order = rng.permutation(n)
     return np.sort(order[n_valid:]), np.sort(order[:n_valid])
-
-
-def _nonsmooth_value(objective, w: NDArray) -> float:
-    """``h(w)``: value_grad returns the smooth part only when a non-smooth one exists."""
-    if getattr(objective, "nonsmooth", None) is None:
-        return 0.0
-    return float(objective.nonsmooth_value(w))
-
-
-def _optimality(objective, w: NDArray, grad: NDArray) -> float:
-    if hasattr(objective, "optimality"):
-        return float(objective.optimality(w, grad))
-    return float(np.max(np.abs(grad)))
-

@@ -1,0 +1,105 @@
+"""``softmax info``: what a model file holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from rich.table import Table
+
+from ..estimator import SoftmaxRegression
+from ..io.model_file import load, read_metadata
+from .app import command, console
+from .inputs import feature_names
+from .options import ModelArg
+
+__all__ = ["info"]
+
+_COEF_MAX_FEATURES = 20  # wider models show the first and last few features
+_COEF_HEAD, _COEF_TAIL = 10, 5
+_COEF_COLUMN_WIDTH = 13  # "-1.234e-05" and the cell's padding and border
+
+
+@command()
+def info(model_file: ModelArg) -> None:
+    """Show what a model file holds: versions, classes, features, settings, coefficients.
+
+    \b
+    Examples:
+      softmax info iris.softmax
+    """
+    metadata = read_metadata(model_file)
+    model = load(model_file)
+    names = feature_names(model)
+
+    about = Table(title=f"Model file {model_file}", show_header=False)
+    about.add_row("format", f"{metadata['format']} version {metadata['format_version']}")
+    about.add_row("written by", f"softmax {metadata['library_version']}")
+    about.add_row("created", metadata["created"])
+    about.add_row("estimator", metadata["estimator"])
+    about.add_row("classes", ", ".join(map(str, model.classes_)))
+    about.add_row("n_features", str(model.n_features_in_))
+    about.add_row("feature names", "(none)" if names is None else ", ".join(names))
+    params = {k: v for k, v in metadata["params"].items() if k != "callback"}
+    about.add_row("hyper-parameters", "\n".join(f"{k}={v!r}" for k, v in params.items()))
+    about.add_row("n_iter_", str(model.n_iter_))
+    about.add_row("converged_", str(model.converged_))
+    if hasattr(model, "beta_"):
+        about.add_row("beta_ (calibrate)", f"{model.beta_:.6g}")
+    console.print(about)
+
+    if metadata["extra"]:
+        summary = Table("field", "value", title="Training summary")
+        for key, value in _flatten(metadata["extra"]):
+            summary.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+        console.print(summary)
+
+    unnamed = [f"x{j}" for j in range(model.n_features_in_)]
+    for table in _coefficient_tables(model, names or unnamed):
+        console.print(table)
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Nested dicts as (dotted key, value) pairs, e.g. ``metrics.accuracy``."""
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _coefficient_tables(model: SoftmaxRegression, names: Sequence[str]) -> Iterator[Table]:
+    """Classes x (intercept, features), in blocks of columns that fit the console.
+
+    Models with more than ``_COEF_MAX_FEATURES`` features show the first and
+    last few, around a "…" column.
+    """
+    d = len(names)
+    shown: list[int | None] = list(range(d))
+    caption = None
+    if d > _COEF_MAX_FEATURES:
+        shown = [*range(_COEF_HEAD), None, *range(d - _COEF_TAIL, d)]  # None: the "…" column
+        caption = f"{_COEF_HEAD + _COEF_TAIL} of {d} features shown"
+    columns = [("intercept", [f"{b:.4g}" for b in model.intercept_])] + [
+        ("…", ["…"] * len(model.classes_))
+        if j is None
+        else (names[j], [f"{w:.4g}" for w in model.coef_[:, j]])
+        for j in shown
+    ]
+    # Like pandas, print a wide table as blocks of columns rather than squeezing
+    # every column to a few unreadable characters.
+    labels = [str(c) for c in model.classes_]
+    room = console.width - max(map(len, ["class", *labels])) - 4
+    per_block = max(1, room // _COEF_COLUMN_WIDTH)
+    for start in range(0, len(columns), per_block):
+        block = columns[start : start + per_block]
+        last = start + per_block >= len(columns)
+        table = Table(
+            "class",
+            *(name for name, _ in block),
+            title="Coefficients" if start == 0 else "Coefficients (continued)",
+            caption=caption if last else None,
+        )
+        for i, label in enumerate(labels):
+            table.add_row(label, *(cells[i] for _, cells in block))
+        yield table

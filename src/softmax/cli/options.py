@@ -1,0 +1,46 @@
+"""Arguments and options that several commands take, declared once.
+
+Each is an ``Annotated`` type to put on a command's parameter, so that the
+same option reads the same in every command's ``--help``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..datasets import BUNDLED
+
+__all__ = ["DataArg", "DatasetOpt", "DropnaOpt", "ModelArg", "PlotDirOpt", "StoredTargetOpt"]
+
+DataArg = Annotated[
+    str | None, typer.Argument(metavar="DATA", help="CSV or Parquet file.", show_default=False)
+]
+DatasetOpt = Annotated[
+    str | None,
+    typer.Option(help=f"Bundled data set: {', '.join(BUNDLED)}.", show_default=False),
+]
+DropnaOpt = Annotated[
+    bool, typer.Option("--dropna", help="Drop rows with missing values instead of failing.")
+]
+ModelArg = Annotated[
+    str, typer.Argument(metavar="MODEL", help="Model file written by 'softmax fit -o'.")
+]
+#: The label column of commands that read a saved model (fit has its own default).
+StoredTargetOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Label column of DATA (default: the target column stored in the model).",
+        show_default=False,
+    ),
+]
+PlotDirOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--plot",
+        metavar="DIR",
+        help="Write PNG pictures into this folder (created if missing).",
+        show_default=False,
+    ),
+]

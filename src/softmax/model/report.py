@@ -1,0 +1,51 @@
+"""What a fit tells its user: per-iteration lines and progress, and advice when it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..solvers import IterationInfo, SolverResult
+
+__all__ = ["convergence_advice", "iteration_hook"]
+
+
+def iteration_hook(model) -> Callable[[IterationInfo], None] | None:
+    """The model's ``callback`` and, with ``verbose``, a printed line per iteration; or None."""
+    hooks = [h for h in (model.callback, _print_iteration if model.verbose else None) if h]
+    if not hooks:
+        return None
+    return lambda info: [hook(info) for hook in hooks] and None
+
+
+def _print_iteration(info: IterationInfo) -> None:
+    print(
+        f"iter {info.iteration:5d}  objective {info.objective:.10g}  "
+        f"max|grad| {info.gradient_max:.3e}",
+        flush=True,
+    )
+
+
+def convergence_advice(model, result: SolverResult) -> str:
+    """The ``ConvergenceWarning`` message: what happened and what to do about it."""
+    advice = [
+        f"increase max_iter (now {model.max_iter})" if result.n_iter >= model.max_iter else None,
+        None
+        if model.standardize
+        else "set standardize=True (or scale the features, for example with "
+        "sklearn.preprocessing.StandardScaler): features on very different scales are "
+        "the most common cause",
+        "use solver='lbfgs'" if model.solver == "gd" else None,
+        "use a finite C: without a penalty, separable classes have no finite optimum"
+        if np.isinf(model.C)
+        else "decrease C for a stronger penalty",
+        f"or loosen tol (now {model.tol:g})",
+    ]
+    return (
+        f"SoftmaxRegression(solver={model.solver!r}) did not converge after "
+        f"{result.n_iter} iterations ({result.message}); the largest gradient entry is "
+        f"{result.gradient_max:.2e}, above tol={model.tol:g}. To fix it: "
+        + "; ".join(a for a in advice if a)
+        + "."
+    )
