@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from ..loss.objective import Objective
 
-__all__ = ["IterationInfo", "Solver", "SolverResult"]
+__all__ = ["IterationInfo", "Solver", "SolverResult", "Stop"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,30 @@ class SolverResult:
 Callback = Callable[[IterationInfo], None]
 
 
+@dataclass(frozen=True)
+class Stop:
+    """When a solve ends, and whom it tells after each iteration.
+
+    ``max_iter`` bounds the iterations (epochs for stochastic solvers);
+    ``tol`` bounds the optimality measure, ``max|gradient|`` (the minimum-norm
+    subgradient with a non-smooth penalty), on the mean-loss scale.
+    """
+
+    max_iter: int
+    tol: float
+    callback: Callback | None = None
+
+    def report(self, iteration: int, value: float, grad: NDArray) -> None:
+        """Tell the callback about an iteration, from the gradient."""
+        if self.callback is not None:
+            self.callback(IterationInfo(iteration, value, float(np.max(np.abs(grad)))))
+
+    def report_value(self, iteration: int, value: float, gradient_max: float) -> None:
+        """Tell the callback about an iteration whose largest gradient entry is known."""
+        if self.callback is not None:
+            self.callback(IterationInfo(iteration, value, gradient_max))
+
+
 class Solver(ABC):
     """A method that minimises an :class:`Objective` from a starting point.
 
@@ -75,7 +99,6 @@ class Solver(ABC):
     #: ``loss``, ``loss_gradient`` and ``loss_gradient_hessp``, which all backends have.
     needs: tuple[str, ...] = ()
 
-    @abstractmethod
     def solve(
         self,
         objective: Objective,
@@ -85,9 +108,14 @@ class Solver(ABC):
         tol: float,
         callback: Callback | None = None,
     ) -> SolverResult:
-        """Minimise ``objective`` starting at ``w0``."""
+        """Minimise ``objective`` starting at ``w0`` (not modified).
 
-    @staticmethod
-    def _report(callback: Callback | None, iteration: int, value: float, grad: NDArray) -> None:
-        if callback is not None:
-            callback(IterationInfo(iteration, value, float(np.max(np.abs(grad)))))
+        Stops after ``max_iter`` iterations or once the optimality measure is
+        at most ``tol``; ``callback`` receives an :class:`IterationInfo` after
+        each iteration.
+        """
+        return self._minimise(objective, w0, Stop(max_iter, tol, callback))
+
+    @abstractmethod
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
+        """The method itself: iterate from ``w0`` until ``stop`` says so."""

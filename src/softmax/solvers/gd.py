@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Callback, Solver, SolverResult
+from ._base import Solver, SolverResult, Stop
 
 __all__ = ["GradientDescent"]
 
@@ -31,23 +31,15 @@ class GradientDescent(Solver):
     def __init__(self, learning_rate: float | None = None) -> None:
         self.learning_rate = learning_rate
 
-    def solve(
-        self,
-        objective: Objective,
-        w0: NDArray,
-        *,
-        max_iter: int,
-        tol: float,
-        callback: Callback | None = None,
-    ) -> SolverResult:
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         w = w0.copy()
         value, grad = objective.value_grad(w)
         history = [value]
-        self._report(callback, 0, value, grad)
+        stop.report(0, value, grad)
         step = 1.0 if self.learning_rate is None else self.learning_rate
-        for it in range(1, max_iter + 1):
+        for it in range(1, stop.max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
-            if gmax <= tol:
+            if gmax <= stop.tol:
                 return SolverResult(w, it - 1, True, "gradient below tol", gmax, history)
             if self.learning_rate is None:
                 found = self._backtrack(objective, w, value, grad, 2.0 * step)
@@ -73,9 +65,9 @@ class GradientDescent(Solver):
                     )
             w, value, grad = w_new, value_new, grad_new
             history.append(value)
-            self._report(callback, it, value, grad)
+            stop.report(it, value, grad)
         gmax = float(np.max(np.abs(grad)))
-        return SolverResult(w, max_iter, gmax <= tol, "reached max_iter", gmax, history)
+        return SolverResult(w, stop.max_iter, gmax <= stop.tol, "reached max_iter", gmax, history)
 
     def _backtrack(self, objective: Objective, w, value: float, grad, step: float):
         """Armijo backtracking from ``step``; None if no step decreases the objective."""

@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 from ..loss.objective import Objective
-from ._base import Callback, Solver, SolverResult
+from ._base import Solver, SolverResult, Stop
 
 __all__ = ["LBFGS"]
 
@@ -25,18 +25,10 @@ class LBFGS(Solver):
     def __init__(self, memory: int = 20) -> None:
         self.memory = memory
 
-    def solve(
-        self,
-        objective: Objective,
-        w0: NDArray,
-        *,
-        max_iter: int,
-        tol: float,
-        callback: Callback | None = None,
-    ) -> SolverResult:
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         value0, grad0 = objective.value_grad(w0)
         history = [value0]
-        self._report(callback, 0, value0, grad0)
+        stop.report(0, value0, grad0)
         # The last evaluated gradient: scipy's intermediate result carries only x and fun.
         last = {"grad": grad0}
 
@@ -47,7 +39,7 @@ class LBFGS(Solver):
 
         def on_iteration(intermediate_result) -> None:
             history.append(float(intermediate_result.fun))
-            self._report(callback, len(history) - 1, history[-1], last["grad"])
+            stop.report(len(history) - 1, history[-1], last["grad"])
 
         result = minimize(
             fun,
@@ -56,9 +48,9 @@ class LBFGS(Solver):
             jac=True,
             callback=on_iteration,
             options={
-                "maxiter": max_iter,
+                "maxiter": stop.max_iter,
                 "maxcor": self.memory,
-                "gtol": tol,
+                "gtol": stop.tol,
                 # Stop on relative decrease only at machine precision: gtol decides.
                 "ftol": 64 * np.finfo(float).eps,
                 "maxls": 50,
@@ -66,14 +58,14 @@ class LBFGS(Solver):
         )
         gradient_max = float(np.max(np.abs(result.jac)))
         message = f"L-BFGS-B: {result.message}"
-        if result.status == 0 and gradient_max > tol:
+        if result.status == 0 and gradient_max > stop.tol:
             # SciPy's relative-decrease stop: the objective no longer changes in
             # floating point, so this tol is below what the data allow.
             message += " (the objective reached its rounding level before tol)"
         return SolverResult(
             w=result.x,
             n_iter=int(result.nit),
-            converged=gradient_max <= tol,
+            converged=gradient_max <= stop.tol,
             message=message,
             gradient_max=gradient_max,
             objective_history=history,

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Callback, Solver, SolverResult
+from ._base import Solver, SolverResult, Stop
 from ._newton import backtrack, invariance_projector
 
 __all__ = ["NewtonCG"]
@@ -48,26 +48,18 @@ class NewtonCG(Solver):
         self.max_cg_iter = max_cg_iter
         self.preconditioner = preconditioner
 
-    def solve(
-        self,
-        objective: Objective,
-        w0: NDArray,
-        *,
-        max_iter: int,
-        tol: float,
-        callback: Callback | None = None,
-    ) -> SolverResult:
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         w = w0.copy()
         value, grad, hessp = objective.value_grad_hessp(w)
         history = [value]
-        self._report(callback, 0, value, grad)
+        stop.report(0, value, grad)
         eps = np.finfo(objective.dtype).eps
         n_cg = 0
         moments = objective.feature_second_moments() if self.preconditioner else None
         project = invariance_projector(objective, w)
-        for it in range(1, max_iter + 1):
+        for it in range(1, stop.max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
-            if gmax <= tol:
+            if gmax <= stop.tol:
                 return SolverResult(
                     w, it - 1, True, f"gradient below tol ({n_cg} CG iterations)", gmax, history
                 )
@@ -93,11 +85,10 @@ class NewtonCG(Solver):
                 )
             w, (value, grad, hessp) = found
             history.append(value)
-            self._report(callback, it, value, grad)
+            stop.report(it, value, grad)
         gmax = float(np.max(np.abs(grad)))
-        return SolverResult(
-            w, max_iter, gmax <= tol, f"reached max_iter ({n_cg} CG iterations)", gmax, history
-        )
+        message = f"reached max_iter ({n_cg} CG iterations)"
+        return SolverResult(w, stop.max_iter, gmax <= stop.tol, message, gmax, history)
 
 
 def _feature_diagonal(objective: Objective, w: NDArray, moments: NDArray) -> NDArray:

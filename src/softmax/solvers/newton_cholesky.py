@@ -7,7 +7,7 @@ from numpy.typing import NDArray
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
 
 from ..loss.objective import Objective
-from ._base import Callback, Solver, SolverResult
+from ._base import Solver, SolverResult, Stop
 from ._newton import backtrack, invariance_projector
 
 __all__ = ["NewtonCholesky"]
@@ -42,15 +42,7 @@ class NewtonCholesky(Solver):
     def __init__(self, max_hessian_bytes: int = 2**31) -> None:
         self.max_hessian_bytes = max_hessian_bytes
 
-    def solve(
-        self,
-        objective: Objective,
-        w0: NDArray,
-        *,
-        max_iter: int,
-        tol: float,
-        callback: Callback | None = None,
-    ) -> SolverResult:
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         n_params = objective.n_params
         if 8 * n_params**2 > self.max_hessian_bytes:
             raise ValueError(
@@ -61,12 +53,12 @@ class NewtonCholesky(Solver):
         w = w0.copy()
         value, grad, hessian = objective.value_grad_hessian(w)
         history = [value]
-        self._report(callback, 0, value, grad)
+        stop.report(0, value, grad)
         eps = np.finfo(objective.dtype).eps
         project = invariance_projector(objective, w)
-        for it in range(1, max_iter + 1):
+        for it in range(1, stop.max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
-            if gmax <= tol:
+            if gmax <= stop.tol:
                 return SolverResult(w, it - 1, True, "gradient below tol", gmax, history)
             if hessian is None:
                 # The line search evaluated value and gradient here, not the Hessian.
@@ -88,9 +80,9 @@ class NewtonCholesky(Solver):
                 )
             w, (value, grad) = found
             history.append(value)
-            self._report(callback, it, value, grad)
+            stop.report(it, value, grad)
         gmax = float(np.max(np.abs(grad)))
-        return SolverResult(w, max_iter, gmax <= tol, "reached max_iter", gmax, history)
+        return SolverResult(w, stop.max_iter, gmax <= stop.tol, "reached max_iter", gmax, history)
 
 
 def newton_direction(hessian: NDArray, grad: NDArray) -> NDArray:

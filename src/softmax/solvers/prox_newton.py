@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Callback, Solver, SolverResult
+from ._base import Solver, SolverResult, Stop
 from ._prox_cd import block_cd
 from ._prox_hessian import flat_index, working_set_hessian
 
@@ -65,26 +65,18 @@ class ProxNewton(Solver):
         self.max_sweeps = max_sweeps
         self.working_set_size = working_set_size
 
-    def solve(
-        self,
-        objective: Objective,
-        w0: NDArray,
-        *,
-        max_iter: int,
-        tol: float,
-        callback: Callback | None = None,
-    ) -> SolverResult:
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         w = np.array(w0, dtype=np.float64)
         smooth, grad = objective.value_grad(w)
         value = smooth + objective.nonsmooth_value(w)
         history = [value]
         sub = objective.min_norm_subgradient(w, grad)
-        self._report(callback, 0, value, sub)
+        stop.report(0, value, sub)
         eps = np.finfo(objective.dtype).eps
         n_sweeps = stalls = 0
-        for it in range(1, max_iter + 1):
+        for it in range(1, stop.max_iter + 1):
             gmax = float(np.max(np.abs(sub)))
-            if gmax <= tol:
+            if gmax <= stop.tol:
                 return SolverResult(
                     w, it - 1, True, f"optimality below tol ({n_sweeps} CD sweeps)", gmax, history
                 )
@@ -94,7 +86,7 @@ class ProxNewton(Solver):
                 columns = np.append(features, objective.linear_loss.n_features)
             index = flat_index(objective, columns).ravel()
             # Forcing term: loose far from the optimum, tight near it.
-            inner_tol = max(min(0.5, np.sqrt(gmax)) * gmax, 0.1 * tol)
+            inner_tol = max(min(0.5, np.sqrt(gmax)) * gmax, 0.1 * stop.tol)
             u, sweeps = block_cd(
                 objective, working_set_hessian(objective, w, features), grad[index], w[index],
                 objective.linear_loss.n_classes, len(features), inner_tol, self.max_sweeps,
@@ -119,11 +111,10 @@ class ProxNewton(Solver):
             value = smooth + objective.nonsmooth_value(w)
             sub = objective.min_norm_subgradient(w, grad)
             history.append(value)
-            self._report(callback, it, value, sub)
+            stop.report(it, value, sub)
         gmax = float(np.max(np.abs(sub)))
-        return SolverResult(
-            w, max_iter, gmax <= tol, f"reached max_iter ({n_sweeps} CD sweeps)", gmax, history
-        )
+        message = f"reached max_iter ({n_sweeps} CD sweeps)"
+        return SolverResult(w, stop.max_iter, gmax <= stop.tol, message, gmax, history)
 
     def _working_set(self, objective: Objective, w: NDArray, sub: NDArray) -> NDArray:
         """Sorted features of the working set.

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Callback, IterationInfo, Solver, SolverResult
+from ._base import Solver, SolverResult, Stop
 from .optimizers import (
     OPTIMIZERS,
     SCHEDULES,
@@ -117,15 +117,7 @@ class SGD(Solver):
             eta0 = default_step(self.optimizer, curvature, alpha)
         return SGDConfig(self.optimizer, self.schedule, float(eta0), float(alpha))
 
-    def solve(
-        self,
-        objective: Objective,
-        w0: NDArray,
-        *,
-        max_iter: int,
-        tol: float,
-        callback: Callback | None = None,
-    ) -> SolverResult:
+    def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         from .._progress import RowProgress  # deferred: rich is only needed when verbose
 
         rng = make_rng(self.random_state)
@@ -148,10 +140,10 @@ class SGD(Solver):
 
         value, gmax, best = evaluate(state.w)
         history, best_w, best_score, stale = [value], solution(state, config), best, 0
-        self._report_value(callback, 0, value, gmax)
-        converged, message, epoch = False, f"reached max_iter ({max_iter} epochs)", 0
-        with RowProgress(len(train) * max_iter, "sgd", enabled=bool(self.verbose)) as bar:
-            for epoch in range(1, max_iter + 1):
+        stop.report_value(0, value, gmax)
+        converged, message, epoch = False, f"reached max_iter ({stop.max_iter} epochs)", 0
+        with RowProgress(len(train) * stop.max_iter, "sgd", enabled=bool(self.verbose)) as bar:
+            for epoch in range(1, stop.max_iter + 1):
                 for rows in batches(rng.permutation(train), self.batch_size):
                     loss, grad = objective.batch_value_grad(state.w, rows, len(rows) * mean_weight)
                     state = update(state, grad, config, prox)
@@ -159,15 +151,15 @@ class SGD(Solver):
                 w = solution(state, config)
                 value, gmax, score = evaluate(w)
                 history.append(value)
-                self._report_value(callback, epoch, value, gmax)
+                stop.report_value(epoch, value, gmax)
                 if not np.isfinite(value):
                     message = "diverged: lower learning_rate"
                     break
-                if gmax <= tol:
+                if gmax <= stop.tol:
                     converged, message = True, "gradient below tol"
                     break
                 # Patience counts epochs without a gain of tol; the best point is kept anyway.
-                stale = 0 if score < best - tol else stale + 1
+                stale = 0 if score < best - stop.tol else stale + 1
                 if score < best_score:
                     best_score, best_w = score, w
                 best = min(best, score)
@@ -187,11 +179,6 @@ class SGD(Solver):
             gradient_max=gmax,
             objective_history=history,
         )
-
-    @staticmethod
-    def _report_value(callback: Callback | None, iteration: int, value: float, gmax: float):
-        if callback is not None:
-            callback(IterationInfo(iteration, value, gmax))
 
 
 def _split(n: int, fraction: float, early_stopping: bool, rng: np.random.Generator):
