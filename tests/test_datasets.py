@@ -101,7 +101,9 @@ def _csv(tmp_path, text, name="data.csv"):
     [
         ("", "is empty"),
         ("a,b,y\n", "has no data rows"),
-        ("a,b,y\n1,2,u\n3,4,v,9\n", "not a well-formed CSV file: Expected 3 fields in line 3"),
+        ("a,b,y\n1,2,u\n3,4,v,9\n", "header of .* names 3 columns but line 3 has 4 fields"),
+        # pandas took such a first row's first field for a row label, silently
+        ("a,b,y\n0,1,2,u\n1,3,4,v\n", "header of .* names 3 columns but line 2 has 4 fields"),
         ("a,b,y\n1,2,u\n3,oops,v\n", "Non-numeric value 'oops' in column 'b' at line 3"),
         ("a,b,y\n1,2,u\n3,4,v\n,5,w\n", "Missing value in column 'a' at line 4.*dropna=True"),
         ("a,b,y\n1,2,u\n3,4,\n", "Missing label in target column 'y' at line 3"),

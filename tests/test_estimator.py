@@ -199,7 +199,7 @@ def test_callback_and_verbose(capsys):
     X, y = DATA["iris"]
     seen = []
     model = SoftmaxRegression(callback=seen.append, verbose=1).fit(X, y)
-    assert [info.iteration for info in seen] == list(range(model.n_iter_ + 1))
+    assert [info.iteration for info in seen] == list(range(model.n_iter_[0] + 1))
     assert seen[-1].objective == pytest.approx(model.objective_history_[-1])
     assert capsys.readouterr().out.count("objective") == model.n_iter_ + 1
 

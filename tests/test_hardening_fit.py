@@ -7,12 +7,14 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, load_wine
+from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.utils.class_weight import compute_class_weight
 
 from softmax import SoftmaxRegression
 from softmax.functions import hardmax, log_softmax, softmax
+from softmax.model.problem import class_weights
 
 
 # -- 5. class_weight="balanced" with sample_weight -------------------------------------------
@@ -34,6 +36,33 @@ def test_weights_and_class_weights_match_scikit_learn(loader, class_weight, weig
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
 
 
+def test_balanced_weights_are_scikit_learns_on_digits_and_dask_blocks():
+    # Fitting digits with scikit-learn at tol=1e-12 takes 17 s: compare the weights.
+    _, y = load_digits(return_X_y=True)
+    y = y[(y != 3) | (np.arange(len(y)) % 4 == 0)]
+    sw = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
+    classes, codes = np.unique(y, return_inverse=True)
+    for weights in (None, sw):
+        totals = np.bincount(codes, weights=weights)
+        np.testing.assert_allclose(
+            class_weights("balanced", classes, totals),
+            compute_class_weight("balanced", classes=classes, y=y, sample_weight=weights),
+        )
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    X, y = load_iris(return_X_y=True)
+    X, y = X[np.r_[0:40, 50:150]], y[np.r_[0:40, 50:150]]
+    sw = sw[: len(y)]
+    memory = SoftmaxRegression(class_weight="balanced", tol=1e-9).fit(X, y, sample_weight=sw)
+    with dask.config.set(scheduler="synchronous"):
+        blocks = SoftmaxRegression(class_weight="balanced", tol=1e-9).fit(
+            da.from_array(X, chunks=37), da.from_array(y, chunks=37),
+            sample_weight=da.from_array(sw, chunks=37),
+        )  # fmt: skip
+    np.testing.assert_allclose(blocks.predict_proba(X), memory.predict_proba(X), atol=1e-6)
+
+
 # -- 6. separation without a penalty -----------------------------------------------------------
 
 
@@ -44,6 +73,17 @@ def test_unpenalised_fit_of_separated_data_warns_and_names_classes():
     message = " ".join(str(w.message) for w in record)
     assert "0" in message  # names the class (labels 0, 1, 2 here)
     assert not model.converged_
+    assert "x2" in message and "finite C" in message and "Firth" in message
+
+
+def test_unpenalised_fit_of_overlapping_classes_does_not_warn():
+    # The fit itself proves that no separation exists: no linear programme, no warning.
+    X, y = make_classification(n_samples=300, n_features=5, n_informative=5, n_redundant=0,
+                               n_classes=3, flip_y=0.2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(C=np.inf).fit(X, y)
+    assert model.converged_
 
 
 # -- 10. beta = inf is hard-max ---------------------------------------------------------------
@@ -69,6 +109,14 @@ def test_n_iter_is_an_array_and_max_iter_zero_is_allowed():
         start = SoftmaxRegression(max_iter=0).fit(X, y)
     assert start.n_iter_[0] == 0
     np.testing.assert_allclose(start.predict_proba(X[:3]), 1 / 3)
+    assert model.n_iter_.dtype == np.int32 and len(model.objective_history_) == model.n_iter_[0] + 1
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        sgd = SoftmaxRegression(solver="sgd", max_iter=0).fit(X, y)
+    assert sgd.n_iter_[0] == 0 and not sgd.converged_
+    stream = SoftmaxRegression(solver="sgd", alpha=1e-3, random_state=0)
+    for _ in range(3):
+        stream.partial_fit(X, y)
+    assert stream.n_iter_.shape == (1,) and stream.n_iter_[0] == 3
 
 
 def test_sgd_that_stalls_does_not_claim_convergence():
@@ -78,6 +126,21 @@ def test_sgd_that_stalls_does_not_claim_convergence():
         model = SoftmaxRegression(solver="sgd", alpha=1 / (10 * len(y)), max_iter=200,
                                   random_state=0).fit(X, y)
     assert not model.converged_
+
+
+def test_sgd_stall_is_not_convergence_but_early_stopping_is():
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    settings = dict(solver="sgd", optimizer="sgd", schedule="constant", batch_size=8,
+                    alpha=1e-2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="stalled") as record:
+        model = SoftmaxRegression(**settings).fit(X, y)
+    assert not model.converged_ and model.n_iter_[0] < 1000  # stopped by the stall
+    assert "learning_rate" in str(record[0].message) and "lbfgs" in str(record[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        early = SoftmaxRegression(early_stopping=True, **settings).fit(X, y)
+    assert early.converged_
 
 
 def test_tol_below_rounding_level_does_not_warn_at_the_optimum():

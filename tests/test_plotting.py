@@ -112,7 +112,7 @@ def test_training_curves(digits_model):
     objective, gradient = fig.axes
     np.testing.assert_array_equal(objective.get_lines()[0].get_ydata(), model.objective_history_)
     assert len(gradients) == model.n_iter_ + 1  # the start, then each iteration
-    np.testing.assert_array_equal(gradient.get_lines()[0].get_xdata(), range(model.n_iter_ + 1))
+    np.testing.assert_array_equal(gradient.get_lines()[0].get_xdata(), range(model.n_iter_[0] + 1))
     np.testing.assert_array_equal(gradient.get_lines()[0].get_ydata(), gradients)
     without_start = P.plot_training(model, gradients[1:]).axes[1].get_lines()[0]
     assert without_start.get_xdata()[0] == 1

@@ -34,15 +34,17 @@ from .estimator import SoftmaxRegression
 from .functions import hardmax, log_softmax, logsumexp, normalize, sigmoid, softmax
 
 
-def load(path):
+def load(path, *, key=None):
     """Read a model written by :meth:`SoftmaxRegression.save` (never unpickles).
 
     Raises :class:`ModelFileError` for a missing, truncated, corrupted or
-    foreign file.
+    foreign file, or impossible numbers in it. With ``key`` (bytes or str),
+    also for a file not signed with that key: digests catch damage, only the
+    key catches forgery (see :mod:`softmax.io.model_format`).
     """
     from .io.model_file import load as _load
 
-    return _load(path)
+    return _load(path, key=key)
 
 
 __all__ = [

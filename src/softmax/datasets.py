@@ -217,7 +217,9 @@ def _image_frame(images: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(images.reshape(len(images), -1), columns=names)
 
 
-def read_table(path: str | os.PathLike, target: str | None, *, dropna: bool = False) -> Dataset:
+def read_table(
+    path: str | os.PathLike | Table, target: str | None, *, dropna: bool = False
+) -> Dataset:
     """Read a labelled CSV or Parquet file for training.
 
     The format follows the suffix: ``.parquet`` and ``.pq`` are Parquet;
@@ -226,8 +228,9 @@ def read_table(path: str | os.PathLike, target: str | None, *, dropna: bool = Fa
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file to read.
+    path : str, os.PathLike or Table
+        The file to read: a path, ``"-"`` for standard input, or a table
+        opened by :func:`softmax.io.tables.open_table`.
     target : str or None
         Name of the label column; ``None`` means the last column.
     dropna : bool, default=False
@@ -257,7 +260,7 @@ def read_table(path: str | os.PathLike, target: str | None, *, dropna: bool = Fa
 
 
 def read_features(
-    path: str | os.PathLike,
+    path: str | os.PathLike | Table,
     feature_names: Sequence[str] | None = None,
     *,
     target: str | None = None,
@@ -269,8 +272,8 @@ def read_features(
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file to read.
+    path : str, os.PathLike or Table
+        The file to read, as for :func:`read_table`.
     feature_names : sequence of str, optional
         Columns to return, in this order (for instance a model's
         ``feature_names_in_``); other columns are ignored. By default every

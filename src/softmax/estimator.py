@@ -52,8 +52,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
     ----------
     C : float, default=1.0
         Inverse regularisation strength; ``np.inf`` means no penalty (then the
-        classes must not be separable for a finite optimum to exist).
-        Ignored when ``alpha`` is set.
+        classes must not be separable for a finite optimum to exist; separated
+        classes are named in a warning). Ignored when ``alpha`` is set.
     fit_intercept : bool, default=True
         Whether to fit a per-class intercept.
     standardize : bool, default=False
@@ -95,7 +95,7 @@ default="lbfgs"
         ``schedule``, ``batch_size``), for large data and streams; it also
         enables :meth:`partial_fit`. ``max_iter`` then counts epochs.
     max_iter : int, default=1000
-        Maximum number of solver iterations.
+        Maximum number of solver iterations; 0 returns the starting point.
     tol : float, default=1e-6
         Stop when the largest absolute entry of the gradient of the mean
         objective (the objective above divided by the total sample weight)
@@ -109,7 +109,8 @@ default="lbfgs"
         the scale of the features. Other solvers do not take it.
     class_weight : dict, "balanced" or None, default=None
         Weights multiplying ``sample_weight`` by class. ``"balanced"`` uses
-        ``n_samples / (n_classes * np.bincount(y))``.
+        ``n_samples / (n_classes * np.bincount(y))``, with the counts weighted
+        by ``sample_weight`` when given (as scikit-learn does).
     warm_start : bool, default=False
         Start from the previous solution when refitting on the same classes
         and features.
@@ -147,12 +148,14 @@ default="lbfgs"
     early_stopping : bool, default=False
         ``solver="sgd"``: hold out ``validation_fraction`` of the rows and
         stop when their log-loss has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, keeping the best coefficients.
+        ``n_iter_no_change`` epochs, keeping the best coefficients: a stop
+        asked for, so converged (as in scikit-learn's ``SGDClassifier``).
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
-        ``solver="sgd"`` stops (as converged) when the objective, or the
-        validation loss with ``early_stopping``, has not improved by more
-        than ``tol`` for this many epochs.
+        ``solver="sgd"`` stops when the objective, or the validation loss
+        with ``early_stopping``, has not improved by more than ``tol`` for
+        this many epochs. Without ``early_stopping`` that is a stall: not
+        converged, with a warning (streams of chunks count it as converged).
 
     Large data: ``fit`` also takes Dask arrays and DataFrames
     (:mod:`softmax.backends.dask`) and streams of chunks
@@ -171,11 +174,13 @@ default="lbfgs"
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Present when ``X`` had string column names.
-    n_iter_ : int
-        Iterations run by the solver in the last ``fit``.
+    n_iter_ : ndarray of shape (1,), dtype int32
+        Iterations (epochs for ``"sgd"``, :meth:`partial_fit` calls), as
+        scikit-learn's ``n_iter_``.
     converged_ : bool
-        Whether the last ``fit`` met ``tol``.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+        Whether the last ``fit`` met ``tol``, or stopped at the rounding
+        level of the data's dtype.
+    objective_history_ : ndarray of shape (n_iter_[0] + 1,)
         Mean objective (see ``tol``) at the start and after each iteration.
     sgd_state_ : softmax.backends.stream.StochasticRun
         The stochastic training state (optimiser state and settings, random
@@ -205,7 +210,7 @@ default="lbfgs"
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "grouped": ["boolean"],
         "solver": [StrOptions(set(SOLVERS) | {"auto"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -390,7 +395,9 @@ default="lbfgs"
         raw = self._raw(X)  # first, so an unfitted model raises NotFittedError
         return self.classes_[np.argmax(raw, axis=1)]
 
-    def save(self, path: str | os.PathLike, *, extra: dict | None = None):
+    def save(
+        self, path: str | os.PathLike, *, extra: dict | None = None, key: bytes | str | None = None
+    ):
         """Write the fitted model to one safe file (no pickle); see :func:`softmax.load`.
 
         Parameters
@@ -399,6 +406,9 @@ default="lbfgs"
             Any file name; the write is atomic.
         extra : dict, optional
             JSON-able training summary stored with the model.
+        key : bytes or str, optional
+            Sign the file (HMAC-SHA256) with this secret; ``softmax.load(path,
+            key=...)`` then refuses files not signed with it.
 
         Returns
         -------
@@ -406,7 +416,7 @@ default="lbfgs"
         """
         from .io.model_file import save
 
-        return save(self, path, extra=extra)
+        return save(self, path, extra=extra, key=key)
 
     def inference(
         self,

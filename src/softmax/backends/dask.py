@@ -56,8 +56,10 @@ def is_dask_collection(obj: Any) -> bool:
 # -- work done on the workers, one block at a time -------------------------------------------
 
 
-def _block_label_counts(y: NDArray) -> tuple[NDArray, NDArray]:
-    return np.unique(np.asarray(y), return_counts=True)
+def _block_class_totals(y: NDArray, sw) -> tuple[NDArray, NDArray]:
+    labels, codes = np.unique(np.asarray(y), return_inverse=True)
+    weights = None if sw is None else np.asarray(sw, dtype=np.float64).ravel()
+    return labels, np.bincount(codes.ravel(), weights=weights, minlength=len(labels))
 
 
 def _block_part(X, y, sw, classes: NDArray, class_weight: NDArray | None, dtype):
@@ -226,15 +228,20 @@ class DaskData:
         self._y = vector_blocks(y, self._X, lengths, "y")
         self._sw = vector_blocks(sample_weight, self._X, lengths, "sample_weight")
 
-    def label_counts(self) -> tuple[NDArray, NDArray]:
-        """Sorted class labels and how many rows have each, counted on the workers."""
+    def class_totals(self) -> tuple[NDArray, NDArray]:
+        """Sorted class labels and the summed sample weight of each, on the workers.
+
+        Without sample weights, the number of rows of each class.
+        """
         import dask
         from dask import delayed
 
-        counts = dask.compute(*[delayed(_block_label_counts)(b) for b in self._y])
+        counts = dask.compute(
+            *[delayed(_block_class_totals)(b, w) for b, w in zip(self._y, self._sw)]
+        )
         classes = np.unique(np.concatenate([labels for labels, _ in counts]))
         check_classification_targets(classes)
-        total = np.zeros(len(classes), dtype=np.int64)
+        total = np.zeros(len(classes), dtype=np.float64)
         for labels, n in counts:
             np.add.at(total, np.searchsorted(classes, labels), n)
         return classes, total
@@ -245,7 +252,7 @@ class DaskData:
         Parameters
         ----------
         classes : ndarray of shape (n_classes,)
-            Sorted labels (:meth:`label_counts`).
+            Sorted labels (:meth:`class_totals`).
         class_weight : ndarray of shape (n_classes,) or None
             Multiplies the weights of each class's rows.
         """

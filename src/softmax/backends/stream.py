@@ -261,7 +261,8 @@ def run_epochs(
     batch_size, max_iter, tol, n_iter_no_change
         As the estimator's; ``max_iter`` counts epochs. Converged when the
         progressive mean objective has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs.
+        ``n_iter_no_change`` epochs. With ``max_iter=0`` the run starts (on
+        the first chunk, which sets the default step) and takes no step.
     callback : callable, optional
         Called after each epoch (``gradient_max`` is NaN: not computed).
     total_rows : int, optional
@@ -279,7 +280,9 @@ def run_epochs(
 
     run = None
     history: list[float] = []
-    best, stale, converged = math.inf, 0, False
+    best, stale, converged, epoch = math.inf, 0, False, 0
+    if max_iter == 0:
+        run = next((start(rows) for rows in chunks(rng)), None)
     total = None if total_rows is None else total_rows * max_iter
     with RowProgress(total, "sgd", enabled=progress) as bar:
         for epoch in range(1, max_iter + 1):
@@ -290,7 +293,7 @@ def run_epochs(
                 ls, ws = run.steps(linear_loss, rows, batch_size, bar)
                 loss_sum, weight_sum = loss_sum + ls, weight_sum + ws
             if run is None:
-                raise ValueError("there is no data to fit: the chunks are empty")
+                break
             value = loss_sum / weight_sum if weight_sum > 0 else math.nan
             history.append(value)
             if callback is not None:
@@ -304,6 +307,8 @@ def run_epochs(
             if stale >= n_iter_no_change:
                 converged = True
                 break
+    if run is None:
+        raise ValueError("there is no data to fit: the chunks are empty")
     return Epochs(run, history, epoch, converged)
 
 

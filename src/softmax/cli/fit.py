@@ -18,6 +18,7 @@ from ..io.atomic import check_writable
 from ..solvers import SOLVERS, IterationInfo
 from .app import command, console
 from .metrics import report_metrics
+from .inputs import read_key
 from .options import DataArg, DatasetOpt, DropnaOpt, PlotDirOpt
 from .plots import fit_plots, plot_folder
 
@@ -85,6 +86,16 @@ def fit(
     epochs: Annotated[
         int, typer.Option(min=1, help="Passes over a streamed DATA file (--solver sgd).")
     ] = 5,
+    key_file: Annotated[
+        str | None,
+        typer.Option(
+            "--key-file",
+            metavar="PATH",
+            help="Sign the saved model (HMAC-SHA256) with the secret key in this file; "
+            "one trailing newline is ignored. Commands that read the model need it too.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train a softmax regression model and report held-out metrics.
 
@@ -100,6 +111,7 @@ def fit(
       softmax fit --dataset wine -C 10 -o wine.softmax
       softmax fit flowers.csv --target species -o flowers.softmax
       softmax fit data.parquet --test-size 0 --solver gd --max-iter 5000
+      zcat flowers.csv.gz | softmax fit - --target species -o flowers.softmax
       softmax fit --dataset digits --plot pictures/
       softmax fit big.parquet --target y --solver sgd --batch-size 1024   # streamed
       softmax fit --idx-images train-images-idx3-ubyte.gz \\
@@ -109,13 +121,16 @@ def fit(
         raise SoftmaxInputError(f"--test-size must be at least 0 and below 1, not {test_size:g}.")
     if output is not None:
         check_writable(output)  # before training, which may take long
+    if key_file is not None and output is None:
+        raise SoftmaxInputError("--key-file signs the saved model; give -o too.")
+    key = read_key(key_file)
     if solver.value == "sgd" and data is not None and dataset is None and idx_images is None:
         from .streaming import cli_fit  # deferred: out of core, the file is read in chunks
 
         return cli_fit(
             data, target=target, classes=classes, output=output, plot=plot,
             test_size=test_size, seed=seed, C=C, alpha=alpha, batch_size=batch_size or 256,
-            epochs=epochs, tol=tol, dropna=dropna,
+            epochs=epochs, tol=tol, dropna=dropna, key=key,
         )  # fmt: skip
     if classes is not None:
         raise SoftmaxInputError("--classes is for a DATA file streamed with --solver sgd.")
@@ -148,7 +163,7 @@ def fit(
             "seed": seed,
             "metrics": metrics,
         }
-        console.print(f"model saved to {model.save(output, extra=extra)}")
+        console.print(f"model saved to {model.save(output, extra=extra, key=key)}")
 
 
 def _training_data(

@@ -10,8 +10,8 @@ from rich.table import Table
 from ..estimator import SoftmaxRegression
 from ..io.model_file import load, read_metadata
 from .app import command, console
-from .inputs import feature_names
-from .options import ModelArg
+from .inputs import feature_names, read_key
+from .options import KeyFileOpt, ModelArg
 
 __all__ = ["info"]
 
@@ -21,15 +21,16 @@ _COEF_COLUMN_WIDTH = 13  # "-1.234e-05" and the cell's padding and border
 
 
 @command()
-def info(model_file: ModelArg) -> None:
+def info(model_file: ModelArg, key_file: KeyFileOpt = None) -> None:
     """Show what a model file holds: versions, classes, features, settings, coefficients.
 
     \b
     Examples:
       softmax info iris.softmax
     """
-    metadata = read_metadata(model_file)
-    model = load(model_file)
+    key = read_key(key_file)
+    metadata = read_metadata(model_file, key=key)
+    model = load(model_file, key=key)
     names = feature_names(model)
 
     about = Table(title=f"Model file {model_file}", show_header=False)
@@ -42,7 +43,7 @@ def info(model_file: ModelArg) -> None:
     about.add_row("feature names", "(none)" if names is None else ", ".join(names))
     params = {k: v for k, v in metadata["params"].items() if k != "callback"}
     about.add_row("hyper-parameters", "\n".join(f"{k}={v!r}" for k, v in params.items()))
-    about.add_row("n_iter_", str(model.n_iter_))
+    about.add_row("n_iter_", str(int(model.n_iter_[0])))
     about.add_row("converged_", str(model.converged_))
     if hasattr(model, "beta_"):
         about.add_row("beta_ (calibrate)", f"{model.beta_:.6g}")

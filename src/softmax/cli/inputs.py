@@ -1,6 +1,8 @@
-"""What the commands on a saved model read: the model file, and data in its features."""
+"""What the commands on a saved model read: the model file, its key, and data in its features."""
 
 from __future__ import annotations
+
+import pathlib
 
 import pandas as pd
 from numpy.typing import NDArray
@@ -9,14 +11,36 @@ from .._errors import SoftmaxInputError
 from ..datasets import load_dataset, names_for_message, read_features
 from ..estimator import SoftmaxRegression
 from ..io.model_file import load, read_metadata
+from ..io.tables import Table, open_table
 
-__all__ = ["feature_names", "load_model", "prediction_data", "require_labels"]
+__all__ = ["feature_names", "load_model", "prediction_data", "read_key", "require_labels"]
 
 
-def load_model(path: str) -> tuple[SoftmaxRegression, str | None]:
-    """The model in `path` and the target column it was trained with, if stored."""
-    extra = read_metadata(path)["extra"] or {}
-    return load(path), extra.get("target")
+def read_key(path: str | None) -> bytes | None:
+    """The secret key in the file `path` (one trailing newline dropped), or None without one.
+
+    Raises
+    ------
+    SoftmaxInputError
+        If the file cannot be read.
+    """
+    if path is None:
+        return None
+    try:
+        key = pathlib.Path(path).read_bytes()
+    except OSError as exc:
+        raise SoftmaxInputError(f"Cannot read the key file {path}: {exc.strerror or exc}.") from exc
+    # Editors and `echo secret > key` end the file with a newline that is not part of the key.
+    return key[:-2] if key.endswith(b"\r\n") else key.removesuffix(b"\n")
+
+
+def load_model(path: str, key: bytes | None = None) -> tuple[SoftmaxRegression, str | None]:
+    """The model in `path` and the target column it was trained with, if stored.
+
+    `key` is the secret the file must be signed with (see :func:`softmax.load`).
+    """
+    extra = read_metadata(path, key=key)["extra"] or {}
+    return load(path, key=key), extra.get("target")
 
 
 def feature_names(model: SoftmaxRegression) -> list[str] | None:
@@ -27,12 +51,14 @@ def feature_names(model: SoftmaxRegression) -> list[str] | None:
 
 def prediction_data(
     model: SoftmaxRegression,
-    data: str | None,
+    data: str | Table | None,
     dataset: str | None,
     target: str | None,
     dropna: bool,
 ) -> tuple[pd.DataFrame | NDArray, pd.Series | None, str]:
     """Features for `model` (and labels, when present) from DATA or --dataset.
+
+    DATA is a path or a table already open (so that standard input is read once).
 
     Returns
     -------
@@ -48,8 +74,9 @@ def prediction_data(
         raise SoftmaxInputError("Give either a DATA file or --dataset (such as --dataset iris).")
     names = feature_names(model)
     if data is not None:
-        X, y = read_features(data, names, target=target, dropna=dropna)
-        source = data
+        table = open_table(data)
+        X, y = read_features(table, names, target=target, dropna=dropna)
+        source = table.shown
     else:
         bundled = load_dataset(dataset)
         X, y, source = bundled.X, bundled.y, bundled.name

@@ -12,10 +12,21 @@ import typer
 
 from ..datasets import BUNDLED
 
-__all__ = ["DataArg", "DatasetOpt", "DropnaOpt", "ModelArg", "PlotDirOpt", "StoredTargetOpt"]
+__all__ = [
+    "DATA_HELP",
+    "DataArg",
+    "DatasetOpt",
+    "DropnaOpt",
+    "KeyFileOpt",
+    "ModelArg",
+    "PlotDirOpt",
+    "StoredTargetOpt",
+]
 
+#: What DATA may be, for every command's help.
+DATA_HELP = "CSV or Parquet file; - reads standard input (a pipe)."
 DataArg = Annotated[
-    str | None, typer.Argument(metavar="DATA", help="CSV or Parquet file.", show_default=False)
+    str | None, typer.Argument(metavar="DATA", help=DATA_HELP, show_default=False)
 ]
 DatasetOpt = Annotated[
     str | None,
@@ -26,6 +37,16 @@ DropnaOpt = Annotated[
 ]
 ModelArg = Annotated[
     str, typer.Argument(metavar="MODEL", help="Model file written by 'softmax fit -o'.")
+]
+KeyFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key-file",
+        metavar="PATH",
+        help="File holding the secret key the model file is signed with (HMAC-SHA256); "
+        "one trailing newline is ignored.",
+        show_default=False,
+    ),
 ]
 #: The label column of commands that read a saved model (fit has its own default).
 StoredTargetOpt = Annotated[

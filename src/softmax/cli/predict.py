@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from .._errors import SoftmaxInputError
 from ..io.atomic import atomic_write, check_writable
+from ..io.streaming import prediction_frame
+from ..io.tables import open_table
 from .app import command, err_console
-from .inputs import load_model, prediction_data, require_labels
+from .inputs import load_model, prediction_data, read_key, require_labels
 from .metrics import report_metrics
-from .options import DataArg, DatasetOpt, DropnaOpt, ModelArg, StoredTargetOpt
+from .options import DataArg, DatasetOpt, DropnaOpt, KeyFileOpt, ModelArg, StoredTargetOpt
 
 __all__ = ["evaluate", "predict"]
 
@@ -29,13 +30,22 @@ def predict(
             "-o", "--output", help="Write the CSV here (default: stdout).", show_default=False
         ),
     ] = None,
-    dropna: DropnaOpt = False,
+    dropna: Annotated[
+        bool,
+        typer.Option(
+            "--dropna",
+            help="Do not score rows with missing values: their line gets an empty label and "
+            "empty probabilities (one line per input row still), and stderr lists them.",
+        ),
+    ] = False,
+    key_file: KeyFileOpt = None,
     batch_size: Annotated[
         int | None,
         typer.Option(
             min=1,
             help="Read DATA in chunks (of at least this many rows), so memory stays bounded; "
-            "files over 256 MB are always read in chunks.",
+            "files holding over 256 MB of text (compressed ones once decompressed) are always "
+            "read in chunks.",
             show_default=False,
         ),
     ] = None,
@@ -44,36 +54,35 @@ def predict(
 
     Reads the model's feature columns by name from DATA (other columns are
     ignored). The CSV has a column 'label' with the predicted class, then one
-    column 'proba_<class>' per class.
+    column 'proba_<class>' per class, and one line per row of DATA, in order.
 
     \b
     Examples:
       softmax predict iris.softmax --dataset iris
       softmax predict iris.softmax new_flowers.csv -o predictions.csv
       softmax predict iris.softmax new_flowers.parquet > predictions.csv
+      zcat flowers.csv.gz | softmax predict iris.softmax - --dropna > predictions.csv
       softmax predict big.softmax big.parquet --batch-size 100000 -o predictions.csv
     """
     if output is not None:
         check_writable(output)  # before reading data that may be large
-    model, target = load_model(model_file)
+    model, target = load_model(model_file, read_key(key_file))
     if data is not None and dataset is None:
-        from . import streaming  # deferred: only chunked prediction needs it
+        from . import streaming  # deferred: only DATA files need it
 
-        if streaming.should_stream(data, batch_size):
-            return streaming.cli_predict(
-                model, data, target=target, dropna=dropna, output=output, batch_size=batch_size
-            )
+        return streaming.cli_predict(
+            model, open_table(data), target=target, dropna=dropna, output=output,
+            batch_size=batch_size,
+        )  # fmt: skip
     X, _, source = prediction_data(model, data, dataset, target, dropna)
-    frame = pd.DataFrame(model.predict_proba(X), columns=[f"proba_{c}" for c in model.classes_])
-    frame.insert(0, "label", model.predict(X))
-    text = frame.to_csv(index=False)
+    text = prediction_frame(model, X).to_csv(index=False)
     if output is None:
         sys.stdout.write(text)
         return
     with atomic_write(output) as handle:
         handle.write(text)
     # stderr: stdout may be a pipe that expects CSV only.
-    err_console.print(f"wrote {len(frame)} predictions for {source} to {output}")
+    err_console.print(f"wrote {len(X)} predictions for {source} to {output}")
 
 
 @command()
@@ -83,6 +92,7 @@ def evaluate(
     dataset: DatasetOpt = None,
     target: StoredTargetOpt = None,
     dropna: DropnaOpt = False,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Score a saved model on labelled data: accuracy, log-loss, per-class metrics.
 
@@ -95,7 +105,7 @@ def evaluate(
       softmax evaluate flowers.softmax more_flowers.csv
       softmax evaluate flowers.softmax more_flowers.csv --target kind
     """
-    model, stored_target = load_model(model_file)
+    model, stored_target = load_model(model_file, read_key(key_file))
     target = target or stored_target
     X, y, source = prediction_data(model, data, dataset, target, dropna)
     labels = require_labels(y, source, target).to_numpy()

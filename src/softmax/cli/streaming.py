@@ -1,24 +1,23 @@
-"""``softmax fit DATA --solver sgd`` and chunked ``softmax predict``: the CLI's glue to
+"""``softmax fit DATA --solver sgd`` and ``softmax predict MODEL DATA``: the CLI's glue to
 :mod:`softmax.io.streaming` (printing and saving only; the work is done there)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 from typing import Any
 
 from .._errors import SoftmaxInputError
 from ..estimator import SoftmaxRegression
 from ..io.atomic import atomic_write
+from ..io.sources import text_bytes
 from ..io.streaming import fit_file, predict_file
-from ..io.tables import open_table
+from ..io.tables import Table, open_table
 from .app import console, err_console
 from .metrics import print_metrics
 
 __all__ = ["STREAM_PREDICT_BYTES", "cli_fit", "cli_predict", "should_stream"]
 
-#: ``softmax predict`` streams DATA files larger than this even without --batch-size.
+#: ``softmax predict`` streams DATA holding more text than this even without --batch-size.
 STREAM_PREDICT_BYTES = 256 << 20
 
 
@@ -31,9 +30,12 @@ def cli_fit(
     plot: str | None,
     test_size: float,
     seed: int,
+    key: bytes | None = None,
     **options: Any,
 ) -> None:
     """``softmax fit DATA --solver sgd``: stream, report, save; see :func:`fit_file`.
+
+    `key` signs the model file (see :meth:`SoftmaxRegression.save`).
 
     `options` (``C``, ``alpha``, ``batch_size``, ``epochs``, ``tol``,
     ``dropna``) go to :func:`fit_file` as they are.
@@ -42,9 +44,10 @@ def cli_fit(
         raise SoftmaxInputError("--plot needs the data in memory; it is not available when "
                                 "streaming DATA with --solver sgd.")  # fmt: skip
     labels = None if classes is None else classes.split(",")
+    table = open_table(data)  # once: DATA may be standard input
     # Progress bars on a terminal only: in a log they would be noise.
     model, scores, summary = fit_file(
-        data, target, classes=labels, test_size=test_size, seed=seed,
+        table, target, classes=labels, test_size=test_size, seed=seed,
         progress=sys.stderr.isatty(), **options,
     )  # fmt: skip
     where = (
@@ -53,7 +56,7 @@ def cli_fit(
         else f"the training data ({scores.n} rows; --test-size 0 leaves no held-out part)"
     )
     metrics = print_metrics(
-        f"{data}: metrics on {where}", scores.classes, scores.confusion,
+        f"{table.shown}: metrics on {where}", scores.classes, scores.confusion,
         accuracy=scores.accuracy, log_loss=scores.log_loss,
     )  # fmt: skip
     console.print(
@@ -62,39 +65,53 @@ def cli_fit(
     )
     if output is not None:
         extra = {
-            "dataset": data,
-            "target": target or open_table(data).columns[-1],
+            "dataset": table.shown,
             "test_size": test_size,
             "seed": seed,
             "streamed": True,
             **summary,
             "metrics": metrics,
         }
-        console.print(f"model saved to {model.save(output, extra=extra)}")
+        console.print(f"model saved to {model.save(output, extra=extra, key=key)}")
 
 
-def should_stream(data: str, batch_size: int | None) -> bool:
-    """Whether ``softmax predict`` streams DATA: asked to, or a large file."""
-    if batch_size is not None:
-        return True
-    with contextlib.suppress(OSError):
-        return os.path.getsize(data) > STREAM_PREDICT_BYTES
-    return False
+def should_stream(table: Table, batch_size: int | None) -> bool:
+    """Whether ``softmax predict`` reads DATA in chunks: asked to, or much text.
+
+    A compressed file is judged by its text (:func:`softmax.io.sources.text_bytes`):
+    a 100 MB ``.csv.gz`` may hold 1 GB of CSV, and reading it whole takes ten
+    times that.
+    """
+    return batch_size is not None or text_bytes(table.path) > STREAM_PREDICT_BYTES
 
 
 def cli_predict(
     model: SoftmaxRegression,
-    data: str,
+    table: Table,
     *,
     target: str | None,
     dropna: bool,
     output: str | None,
     batch_size: int | None,
 ) -> None:
-    """``softmax predict MODEL DATA`` chunk by chunk, to stdout or atomically to a file."""
+    """``softmax predict MODEL DATA``, to stdout or atomically to a file.
+
+    Small files are read whole, so that bad input fails before any output;
+    see :func:`should_stream`. Rows not scored (``--dropna``) are reported on
+    stderr.
+    """
+    options = dict(
+        target=target, dropna=dropna, batch_size=batch_size,
+        whole=not should_stream(table, batch_size),
+    )  # fmt: skip
     if output is None:
-        predict_file(model, data, sys.stdout, target=target, dropna=dropna, batch_size=batch_size)
-        return
-    with atomic_write(output) as handle:
-        n = predict_file(model, data, handle, target=target, dropna=dropna, batch_size=batch_size)
-    err_console.print(f"wrote {n} predictions for {data} to {output}")
+        done = predict_file(model, table, sys.stdout, **options)
+    else:
+        with atomic_write(output) as handle:
+            done = predict_file(model, table, handle, **options)
+    # stderr: stdout may be a pipe that expects CSV only.
+    note = done.note()
+    if note is not None:
+        err_console.print(note, soft_wrap=True)
+    if output is not None:
+        err_console.print(f"wrote {done.rows} predictions for {table.shown} to {output}")

@@ -15,25 +15,18 @@ import pandas as pd
 import typer
 
 from .._errors import SoftmaxInputError
-from ..inference.results import InferenceResults, inference
-from ..io.tables import names_for_message, open_table, read_frame
+from ..inference import InferenceResults, inference
+from ..inference.options import COV_TYPES, WEIGHTS_KINDS
+from ..io.tables import Table, names_for_message, open_table, read_frame
 from .app import command, console
-from .inputs import load_model, prediction_data, require_labels
-from .options import DropnaOpt, ModelArg, StoredTargetOpt
+from .inputs import load_model, prediction_data, read_key, require_labels
+from .options import DATA_HELP, DropnaOpt, KeyFileOpt, ModelArg, StoredTargetOpt
 
 __all__ = ["summary"]
 
-
-class CovType(StrEnum):
-    nonrobust = "nonrobust"
-    hc0 = "hc0"
-    hc1 = "hc1"
-    cluster = "cluster"
-
-
-class WeightsKind(StrEnum):
-    frequency = "frequency"
-    analytic = "analytic"
+# The choices are the library's, spelled in lower case on the command line.
+CovType = StrEnum("CovType", [(c.lower(), c.lower()) for c in COV_TYPES])
+WeightsKind = StrEnum("WeightsKind", [(k, k) for k in WEIGHTS_KINDS])
 
 
 class Format(StrEnum):
@@ -48,7 +41,7 @@ def summary(
     data: Annotated[
         str,
         typer.Argument(
-            metavar="DATA", help="CSV or Parquet file with the model's features and the labels."
+            metavar="DATA", help=f"{DATA_HELP} It holds the model's features and the labels."
         ),
     ],
     target: StoredTargetOpt = None,
@@ -89,6 +82,7 @@ def summary(
         ),
     ] = Format.text,
     dropna: DropnaOpt = False,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Coefficients with standard errors, z, p-values and intervals, by class.
 
@@ -102,11 +96,12 @@ def summary(
       softmax summary anes.softmax anes96.csv --reference 3 --cov-type hc1
       softmax summary anes.softmax anes96.csv --format csv > coefficients.csv
     """
-    model, stored_target = load_model(model_file)
+    model, stored_target = load_model(model_file, read_key(key_file))
     target = target or stored_target
-    X, y, source = prediction_data(model, data, None, target, dropna)
+    table = open_table(data)  # once: DATA may be standard input, read twice below
+    X, y, source = prediction_data(model, table, None, target, dropna)
     y = require_labels(y, source, target)
-    extra = _extra_columns(data, X, {"--groups": groups, "--weights": weights})
+    extra = _extra_columns(table, X, {"--groups": groups, "--weights": weights})
     sample_weight = None
     if weights is not None:
         sample_weight = pd.to_numeric(extra["--weights"], errors="coerce").to_numpy(float)
@@ -127,7 +122,7 @@ def summary(
     _print(result, output_format, alpha)
 
 
-def _extra_columns(data: str, X, columns: dict[str, str | None]) -> dict[str, pd.Series]:
+def _extra_columns(table: Table, X, columns: dict[str, str | None]) -> dict[str, pd.Series]:
     """The named non-feature columns of DATA, on the rows kept in ``X``."""
     wanted = {option: name for option, name in columns.items() if name is not None}
     if not wanted:
@@ -136,11 +131,11 @@ def _extra_columns(data: str, X, columns: dict[str, str | None]) -> dict[str, pd
         raise SoftmaxInputError(
             f"{' and '.join(wanted)} need a model trained with named feature columns."
         )
-    frame = read_frame(open_table(data))
+    frame = read_frame(table)
     missing = [name for name in wanted.values() if name not in frame.columns]
     if missing:
         raise SoftmaxInputError(
-            f"{data} lacks the column(s) {names_for_message(missing)}; its columns are "
+            f"{table.shown} lacks the column(s) {names_for_message(missing)}; its columns are "
             f"{names_for_message(frame.columns)}."
         )
     # X's index is the 0-based data row, so rows dropped by --dropna stay aligned.

@@ -15,7 +15,6 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..loss.threads import single_threaded_blas
@@ -29,6 +28,7 @@ from .separation import (
     no_separation_certificate,
 )
 from ..loss.standardize import feature_mean_scale
+from ..model.problem import class_weights
 
 from .options import InferenceOptions
 
@@ -79,7 +79,8 @@ def _rows(model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, gr
     codes = _class_codes(classes, y)
     raw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     if model.class_weight is not None:
-        raw = raw * compute_class_weight(model.class_weight, classes=classes, y=y)[codes]
+        totals = np.bincount(codes, weights=raw, minlength=len(classes))
+        raw = raw * class_weights(model.class_weight, classes, totals)[codes]  # as fit weighs
     keep = raw > 0
     X, codes, raw = X[keep], codes[keep], raw[keep]
     group_codes = None

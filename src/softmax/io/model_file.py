@@ -20,7 +20,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-import safetensors.numpy
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -30,24 +29,26 @@ from ..backends.stream import StochasticRun
 from ..model.fitted import ESTIMATORS, set_fitted
 from .atomic import atomic_write
 # The checksum key and the sealing function keep their old private names: tests
-# that write damaged files import them from here.
+# that write damaged (or forged) files import them from here.
 from .model_format import (
     DIGEST_KEY as _DIGEST_KEY,  # noqa: F401  (re-exported for tests)
     FORMAT_NAME,
     FORMAT_VERSION,
-    METADATA_KEY,
     Invalid,
     decode,
     encode,
     encode_or_fail,
     is_int,
     read_verified,
+    to_bytes,
 )
-from .model_format import seal as _seal
+from .model_format import seal as _seal  # noqa: F401  (re-exported for tests)
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "read_metadata", "save"]
 
 _FLOAT_ARRAYS = ("coef_", "intercept_", "objective_history_")
+_COEF_DTYPES = (np.dtype("<f4"), np.dtype("<f8"))  # those of the training data
+_MAX_N_ITER = np.iinfo(np.int32).max  # the model holds n_iter_ as int32, as scikit-learn does
 _CLASS_KINDS = {"int": "iu", "float": "f", "bool": "b"}  # label dtype -> numpy kinds
 
 
@@ -56,6 +57,7 @@ def save(
     path: str | os.PathLike,
     *,
     extra: dict[str, Any] | None = None,
+    key: bytes | str | None = None,
 ) -> pathlib.Path:
     """Write a fitted model to a file, atomically.
 
@@ -74,6 +76,10 @@ def save(
         JSON-like information to keep beside the model, such as the data set,
         target column, number of samples and metrics; read it back with
         :func:`read_metadata`.
+    key : bytes or str, optional
+        Sign the file with an HMAC-SHA256 under this secret (a str is encoded
+        as UTF-8), so that :func:`load` given the same key can tell it from a
+        forgery; see :mod:`softmax.io.model_format`.
 
     Returns
     -------
@@ -85,14 +91,20 @@ def save(
     sklearn.exceptions.NotFittedError
         If `model` is not fitted.
     SoftmaxInputError
-        If a parameter, the labels or `extra` cannot be stored, or the file
-        cannot be written.
+        If a parameter, the labels or `extra` cannot be stored, the model
+        holds non-finite coefficients (a diverged fit), `key` is empty, or the
+        file cannot be written.
+    TypeError
+        If `key` is neither bytes nor str.
     """
     if not isinstance(model, ESTIMATORS["SoftmaxRegression"]):
         raise TypeError(f"save() expects a SoftmaxRegression, not {type(model).__name__}.")
     check_is_fitted(model)
     arrays, metadata = _describe(model, extra)
-    data = safetensors.numpy.save(arrays, metadata={METADATA_KEY: _seal(metadata)})
+    problem = _non_finite(arrays)
+    if problem is not None:  # a reader would refuse the file: do not write it
+        raise SoftmaxInputError(f"Cannot save the model: {problem}; refit it.")
+    data = to_bytes(arrays, metadata, key)
     shown = os.fspath(path)
     try:
         with atomic_write(path, binary=True) as handle:
@@ -105,16 +117,21 @@ def save(
     return pathlib.Path(path)
 
 
-def load(path: str | os.PathLike) -> BaseEstimator:
+def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> BaseEstimator:
     """Read a model written by :func:`save`.
 
-    Every array is checked against its SHA-256 and shape before use, and the
-    metadata against its own checksum; nothing in the file is executed.
+    Every array is checked against its SHA-256, dtype and shape before use,
+    its numbers are checked to be finite, and the metadata is checked against
+    its own checksum; nothing in the file is executed. The checksums catch
+    damage, not forgery: pass `key` to refuse files not signed with it.
 
     Parameters
     ----------
     path : str or os.PathLike
         A model file.
+    key : bytes or str, optional
+        The secret the file was signed with (``save(..., key=...)``). Without
+        it a signed file loads like any other, checked by its digests only.
 
     Returns
     -------
@@ -128,16 +145,22 @@ def load(path: str | os.PathLike) -> BaseEstimator:
     ------
     ModelFileError
         If the file is missing, is not a softmax model file, is truncated or
-        corrupted, or was written by a newer softmax.
+        corrupted, was written by a newer softmax, or (with `key`) is not
+        signed or was not signed with `key`.
+    SoftmaxInputError
+        If `key` is empty.
+    TypeError
+        If `key` is neither bytes nor str.
     """
-    metadata, arrays = _read(path)
+    metadata, arrays = _read(path, key)
     estimator_cls = ESTIMATORS[metadata["estimator"]]  # checked: "SoftmaxRegression"
     params = metadata["params"]
     unknown = sorted(set(params) - set(estimator_cls().get_params()))
     if unknown:
+        names = ", ".join(_shown(name) for name in unknown)
         raise ModelFileError(
             f"Model file {os.fspath(path)} was written by softmax "
-            f"{metadata['library_version']} with parameter(s) {', '.join(unknown)} that this "
+            f"{_shown(metadata['library_version'])} with parameter(s) {names} that this "
             f"softmax {__version__} does not know; upgrade softmax."
         )
     model = estimator_cls(**params)
@@ -159,13 +182,15 @@ def load(path: str | os.PathLike) -> BaseEstimator:
     return model
 
 
-def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+def read_metadata(path: str | os.PathLike, *, key: bytes | str | None = None) -> dict[str, Any]:
     """Read the metadata of a model file, verified as :func:`load` does.
 
     Parameters
     ----------
     path : str or os.PathLike
         A model file.
+    key : bytes or str, optional
+        As for :func:`load`.
 
     Returns
     -------
@@ -178,11 +203,13 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     ModelFileError
         As :func:`load`.
     """
-    return _read(path)[0]
+    return _read(path, key)[0]
 
 
-def _read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    return read_verified(path, _check_model_fields, _check_arrays)
+def _read(
+    path: str | os.PathLike, key: bytes | str | None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    return read_verified(path, _check_model_fields, _check_arrays, key)
 
 
 # -- writing -------------------------------------------------------------------
@@ -226,7 +253,8 @@ def _describe(
         "feature_names": None if names is None else [str(n) for n in names],
         "n_features_in": int(model.n_features_in_),
         "fitted": {
-            "n_iter_": int(model.n_iter_),
+            # n_iter_ is a count or, as scikit-learn's, an array holding one.
+            "n_iter_": int(np.asarray(model.n_iter_).item()),
             "converged_": bool(model.converged_),
             # Only calibrated models carry it, so other files stay as they were.
             **({"beta_": float(model.beta_)} if hasattr(model, "beta_") else {}),
@@ -277,12 +305,12 @@ def _array_entry(array: np.ndarray) -> dict[str, Any]:
 def _check_model_fields(metadata: dict[str, Any], _arrays: None) -> None:
     """Check the decoded fields that describe the model."""
     if metadata["estimator"] != "SoftmaxRegression":
-        raise Invalid(f"holds a {metadata['estimator']}, not a SoftmaxRegression")
+        raise Invalid(f"holds a {_shown(metadata['estimator'])}, not a SoftmaxRegression")
     classes = metadata["classes"]
     if set(classes) != {"dtype", "values"} or not isinstance(classes["values"], list):
         raise Invalid("is corrupted: bad 'classes' metadata")
     values = classes["values"]
-    wanted = {"str": str, "int": int, "float": float, "bool": bool}.get(classes["dtype"])
+    wanted = {"str": str, "int": int, "float": float, "bool": bool}.get(str(classes["dtype"]))
     if wanted is None or not all(type(v) is wanted for v in values):
         raise Invalid("is corrupted: bad 'classes' metadata")
     if len(values) < 2 or len(set(values)) != len(values):
@@ -294,24 +322,24 @@ def _check_model_fields(metadata: dict[str, Any], _arrays: None) -> None:
     ):
         raise Invalid("is corrupted: inconsistent feature names or count")
     fitted = metadata["fitted"]
-    beta = fitted.get("beta_", 1.0)
     if not (
         set(fitted) - {"beta_"} == {"n_iter_", "converged_"}
         and is_int(fitted["n_iter_"])
-        and fitted["n_iter_"] >= 0
+        and 0 <= fitted["n_iter_"] <= _MAX_N_ITER
         and isinstance(fitted["converged_"], bool)
-        and isinstance(beta, float)
-        and 0 < beta < math.inf
     ):
         raise Invalid("is corrupted: bad 'fitted' metadata")
+    beta = fitted.get("beta_", 1.0)
+    if not (isinstance(beta, float) and 0 < beta < math.inf):
+        raise Invalid("is corrupted: bad 'fitted' metadata (beta_ must be positive and finite)")
 
 
 def _check_arrays(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-    """Check names, dtypes, shapes and checksums of the arrays read."""
+    """Check names, dtypes, shapes, checksums and numbers of the arrays read."""
     label_dtype = metadata["classes"]["dtype"]
     expected = set(_FLOAT_ARRAYS) | ({"classes_"} if label_dtype != "str" else set())
     described = metadata["arrays"]
-    for name in sorted(set(arrays) | set(described)):
+    for name in sorted(set(arrays) | set(described) | expected):
         # The stochastic state's own arrays are checked by StochasticRun.from_file.
         if name not in expected and not (name.startswith("sgd_") and "stochastic" in metadata):
             raise Invalid(f"is corrupted: unexpected array {name!r}")
@@ -321,13 +349,15 @@ def _check_arrays(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "sha256"}:
             raise Invalid(f"is corrupted: bad description of array {name!r}")
         if entry["dtype"] != str(array.dtype) or entry["shape"] != list(array.shape):
-            raise Invalid(f"is corrupted: dtype or shape mismatch for {name}")
+            raise Invalid(f"is corrupted: dtype or shape mismatch for {_shown(name)}")
         if entry["sha256"] != hashlib.sha256(array.tobytes()).hexdigest():
-            raise Invalid(f"is corrupted: checksum mismatch for {name}")
+            raise Invalid(f"is corrupted: checksum mismatch for {_shown(name)}")
 
     coef, intercept, history = (arrays[n] for n in _FLOAT_ARRAYS)
-    if any(a.dtype.kind != "f" for a in (coef, intercept, history)):
-        raise Invalid("is corrupted: coefficients must be floating point")
+    if coef.dtype not in _COEF_DTYPES or intercept.dtype != coef.dtype:
+        raise Invalid("is corrupted: coef_ and intercept_ must both be float32 or float64")
+    if history.dtype != np.float64:
+        raise Invalid("is corrupted: objective_history_ must be float64")
     k = len(metadata["classes"]["values"])
     d = metadata["n_features_in"]
     if coef.shape != (k, d) or intercept.shape != (k,) or history.ndim != 1:
@@ -338,8 +368,33 @@ def _check_arrays(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
             metadata["classes"]["values"]
         ):
             raise Invalid("is corrupted: classes_ does not match its metadata")
+    problem = _non_finite(arrays)
+    if problem is not None:
+        raise Invalid(f"is corrupted: {problem}")
     if "stochastic" in metadata:
         _stochastic_run(metadata, arrays)  # checks it
+
+
+def _non_finite(arrays: dict[str, np.ndarray]) -> str | None:
+    """Which array holds numbers that a fitted model never has, said as a clause.
+
+    The history may hold NaN (the mean of an iteration that saw no sample
+    weight) but no infinity; the other float arrays only finite numbers.
+    Labels (``classes_``) are not numbers of the model.
+    """
+    for name in sorted(set(arrays) - {"classes_"}):
+        array = arrays[name]
+        if name == "objective_history_":
+            if np.isinf(array).any():
+                return f"{name} holds an infinite value"
+        elif not np.isfinite(array).all():
+            return f"{_shown(name)} holds NaN or infinite values"
+    return None
+
+
+def _shown(text: str) -> str:
+    """A string from a file as a message shows it: quoted unless printable (no line breaks)."""
+    return text if text.isprintable() else repr(text)
 
 
 def _stochastic_run(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> StochasticRun:

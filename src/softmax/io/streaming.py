@@ -40,21 +40,32 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._errors import SoftmaxInputError
-from .tables import Table, checked_rows, open_table, read_chunks, select_features, split_columns
+from .tables import (
+    Table,
+    checked_rows,
+    open_table,
+    read_chunks,
+    read_frame,
+    select_features,
+    split_columns,
+)
 
 __all__ = [
     "CHUNK_BYTES",
+    "Predicted",
     "Scores",
     "chunk_rows",
     "fit_file",
     "held_out",
     "predict_file",
+    "prediction_frame",
     "score_file",
 ]
 
 #: Bytes of float64 features per chunk; memory stays a small multiple of it.
 CHUNK_BYTES = 32 << 20
 _INT = re.compile(r"[+-]?\d+")
+_LISTED = 10  # rows not scored named in Predicted.note
 
 
 def chunk_rows(n_columns: int, batch_size: int = 1) -> int:
@@ -129,7 +140,7 @@ class Scores:
 
 
 def fit_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike | Table,
     target: str | None,
     *,
     C: float = 1.0,
@@ -151,7 +162,8 @@ def fit_file(
     scores : Scores
         On the held-out rows (all rows when ``test_size == 0``).
     summary : dict
-        Rows read, trained on and held out, for the model file.
+        The target column, rows trained on and held out, epochs and speed,
+        for the model file.
     """
     from .._progress import RowProgress
     from ..backends.stream import fit_chunks
@@ -205,15 +217,17 @@ def fit_file(
     seconds = time.perf_counter() - started
     scores = score_file(model, table, target, features, rows, test_size, seed, dropna, convert)
     n_train = trained[0]  # the first pass's count included rows that dropna dropped
+    epochs = int(np.max(model.n_iter_))  # an array of shape (1,), as in scikit-learn
     summary = {
+        "target": target,
         "n_train": n_train,
         "n_test": scores.n,
         "batch_size": batch_size,
-        "epochs": int(model.n_iter_),
+        "epochs": epochs,
         "train_seconds": round(seconds, 3),
     }
     if n_train:
-        summary["rows_per_second"] = round(n_train * model.n_iter_ / max(seconds, 1e-9), 1)
+        summary["rows_per_second"] = round(n_train * epochs / max(seconds, 1e-9), 1)
     return model, scores, summary
 
 
@@ -289,15 +303,74 @@ def score_file(model, table, target, features, rows, test_size, seed, dropna, co
 # -- prediction -------------------------------------------------------------------------------
 
 
+@dataclass
+class Predicted:
+    """What :func:`predict_file` wrote: rows, and the rows it could not score.
+
+    Attributes
+    ----------
+    rows : int
+        Lines written, one per data row.
+    unscored : int
+        Rows with a missing value (``dropna``), written with empty cells.
+    first_unscored : str
+        Where the first few of those are (``"lines 5, 9"``), for a message.
+    """
+
+    rows: int = 0
+    unscored: int = 0
+    first_unscored: str = ""
+
+    def note(self) -> str | None:
+        """A sentence on the rows not scored, or None when every row was."""
+        if not self.unscored:
+            return None
+        more = self.unscored - min(self.unscored, _LISTED)
+        listed = self.first_unscored + (f" and {more} more" if more else "")
+        rows = "1 row" if self.unscored == 1 else f"{self.unscored} rows"
+        return (
+            f"{rows} with missing values {'was' if self.unscored == 1 else 'were'} not scored "
+            f"({listed}): their label and probabilities are empty."
+        )
+
+
+def prediction_frame(model, X, scored: NDArray[np.bool_] | None = None) -> pd.DataFrame:
+    """``label`` and one ``proba_<class>`` column per class, a line per input row.
+
+    Parameters
+    ----------
+    model : SoftmaxRegression
+    X : array-like of shape (n_scored, n_features)
+        The rows to score.
+    scored : ndarray of shape (n_rows,), optional
+        Which input rows `X` holds (all by default); the others get an empty
+        label and empty probabilities, so the output stays joinable, line by
+        line, to the input.
+    """
+    classes = model.classes_
+    n = len(X) if scored is None else len(scored)
+    proba = np.full((n, len(classes)), np.nan)
+    labels = np.full(n, "", dtype=object)
+    if len(X):  # scikit-learn refuses to predict for no rows
+        where = slice(None) if scored is None else scored
+        proba[where] = model.predict_proba(X)
+        labels[where] = classes[np.argmax(proba[where], axis=1)]
+    frame = pd.DataFrame(proba, columns=[f"proba_{c}" for c in classes])
+    frame.insert(0, "label", labels)
+    return frame
+
+
 def predict_file(
-    model, path: str | os.PathLike, out: IO[str], *, target: str | None = None,
-    dropna: bool = False, batch_size: int | None = None,
-) -> int:
+    model, path: str | os.PathLike | Table, out: IO[str], *, target: str | None = None,
+    dropna: bool = False, batch_size: int | None = None, whole: bool = False,
+) -> Predicted:
     """Write ``label`` and ``proba_<class>`` CSV rows for every row of a file, chunk by chunk.
 
     The model's feature columns are read by name (other columns are
     ignored); a model without feature names takes every column but
-    ``target``. Returns the number of rows written.
+    ``target``. With ``dropna``, a row with a missing value gets a line with
+    empty cells (see :func:`prediction_frame`). ``whole`` reads the file in
+    one piece, so that an error comes before any output.
     """
     table = open_table(path)
     names = getattr(model, "feature_names_in_", None)
@@ -307,14 +380,23 @@ def predict_file(
             f"{table.shown} has {len(features)} feature column(s), but the model was "
             f"trained on {model.n_features_in_} unnamed features."
         )
-    rows = chunk_rows(len(table.columns), batch_size or 1)
-    columns = [f"proba_{c}" for c in model.classes_]
-    written = 0
-    for start, frame in read_chunks(table, rows):
-        X, _, _ = checked_rows(table, frame, features, None, dropna=dropna, start=start)
+    chunks = (
+        [(0, read_frame(table))]
+        if whole
+        else read_chunks(table, chunk_rows(len(table.columns), batch_size or 1))
+    )
+    done, first = Predicted(), []
+    for start, frame in chunks:
+        X, _, kept = checked_rows(table, frame, features, None, dropna=dropna, start=start)
+        scored = np.zeros(len(frame), dtype=bool)
+        scored[kept - start] = True
+        missed = np.flatnonzero(~scored)
+        done.unscored += len(missed)
+        first += [start + int(i) for i in missed[: _LISTED - len(first)]]
         X = pd.DataFrame(X, columns=features) if names is not None else X
-        result = pd.DataFrame(model.predict_proba(X), columns=columns)
-        result.insert(0, "label", model.classes_[np.argmax(result.to_numpy(), axis=1)])
-        out.write(result.to_csv(index=False, header=written == 0))
-        written += len(result)
-    return written
+        out.write(prediction_frame(model, X, scored).to_csv(index=False, header=done.rows == 0))
+        done.rows += len(frame)
+    if done.rows == 0:
+        raise SoftmaxInputError(f"{table.shown} has no data rows.")
+    done.first_unscored = table.where(*first) if first else ""
+    return done

@@ -12,7 +12,10 @@ line per record assumed), the 0-based row in a Parquet file.
 
 Formats: ``.parquet`` and ``.pq`` files, and any file that starts with the
 Parquet magic bytes, are Parquet; anything else is CSV with a header line
-(compressed CSV such as ``.csv.gz`` too).
+(compressed CSV such as ``.csv.gz`` too). Standard input (``-``), pipes and
+devices are read once, into a temporary file (:mod:`softmax.io.sources`).
+Every data row of a CSV file has at most one field per header name: pandas
+would take a first row with one field more for row labels, silently.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import contextlib
 import dataclasses
 import os
 import pathlib
+import re
 import warnings
 import zlib
 from collections.abc import Iterator, Sequence
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -31,6 +36,7 @@ import pyarrow
 from numpy.typing import NDArray
 
 from .._errors import SoftmaxInputError
+from .sources import readable
 
 __all__ = [
     "Table",
@@ -45,6 +51,8 @@ __all__ = [
 
 _PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 _PARQUET_MAGIC = b"PAR1"
+# How pandas' C parser words a row with more fields than the header has names.
+_TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Table:
     Attributes
     ----------
     path : pathlib.Path
+        The regular file to read: the user's, or the copy of a stream.
     shown : str
         The path as the user gave it, for messages.
     is_csv : bool
@@ -62,6 +71,9 @@ class Table:
         The column names, in file order.
     n_rows : int or None
         The number of data rows where the file stores it (Parquet), else None.
+    spool : file object or None
+        The open temporary copy of a stream (standard input, a pipe), which
+        lives as long as the table; None for a regular file.
     """
 
     path: pathlib.Path
@@ -69,33 +81,45 @@ class Table:
     is_csv: bool
     columns: list[str] = dataclasses.field(default_factory=list)
     n_rows: int | None = None
+    spool: IO[bytes] | None = dataclasses.field(default=None, compare=False, repr=False)
 
-    def where(self, row: int) -> str:
-        """The 0-based data row `row` as the user finds it in the file."""
+    def where(self, *rows: int) -> str:
+        """0-based data rows as the user finds them: ``"line 5"``, ``"lines 5, 9"``, ``"row 3"``."""
         # A CSV file's header is line 1, so data row 0 is on line 2.
-        return f"line {row + 2}" if self.is_csv else f"row {row}"
+        unit, first = ("line", 2) if self.is_csv else ("row", 0)
+        plural = "s" if len(rows) > 1 else ""
+        return f"{unit}{plural} {', '.join(str(row + first) for row in rows)}"
 
 
-def open_table(path: str | os.PathLike) -> Table:
+def open_table(path: str | os.PathLike | Table) -> Table:
     """Open a CSV or Parquet file (by suffix or magic bytes) and read its header.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or Table
+        A file, a FIFO or device, ``"-"`` for standard input (these three are
+        read once, into a temporary file), or a table already open, returned
+        as it is (so that a command reads a stream once).
 
     Raises
     ------
     SoftmaxInputError
-        If the file is missing, a directory, empty or unreadable.
+        If the file is missing, a directory, empty or unreadable, or the first
+        data row of a CSV file has more fields than the header has names.
     """
-    file, shown = pathlib.Path(path), os.fspath(path)
-    if not file.exists():
-        raise SoftmaxInputError(f"File {shown} not found.")
-    if file.is_dir():
-        raise SoftmaxInputError(f"{shown} is a directory, not a data file.")
+    if isinstance(path, Table):
+        return path
+    file, shown, spool = readable(path)
     # Reading the magic bytes can only raise an OSError, worded alike for either format.
     with _reported(Table(file, shown, is_csv=True)):
         is_csv = file.suffix.lower() not in _PARQUET_SUFFIXES and not _parquet_magic(file)
-    table = Table(file, shown, is_csv)
+    table = Table(file, shown, is_csv, spool=spool)
     with _reported(table):
         if is_csv:
-            header = pd.read_csv(file, nrows=0).columns
+            header = pd.read_csv(file, nrows=0, index_col=False).columns
+            # Without a header the C parser counts line 2's fields against line 1's,
+            # as it does for every later line when reading rows.
+            pd.read_csv(file, header=None, nrows=2, dtype=str)
             return dataclasses.replace(table, columns=[str(c) for c in header])
         import pyarrow.parquet as pq  # deferred: 40 ms of the command line's start-up
 
@@ -131,6 +155,13 @@ def _reported(table: Table, start: int = 0) -> Iterator[None]:
         # pandas counts lines from the start of the file, chunked or not, and says
         # what it expected there: its line is exact.
         detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ").rstrip(".")
+        fields = _TOO_MANY_FIELDS.fullmatch(detail)
+        if fields is not None:
+            names, line, seen = fields.groups()
+            raise SoftmaxInputError(
+                f"The header of {table.shown} names {names} columns but line {line} has "
+                f"{seen} fields; every row needs one field per column."
+            ) from exc
         raise SoftmaxInputError(f"{table.shown} is not a well-formed CSV file: {detail}.") from exc
     except UnicodeDecodeError as exc:
         # pandas decodes in blocks, so its byte offset says nothing; find the line.
@@ -143,6 +174,8 @@ def _reported(table: Table, start: int = 0) -> Iterator[None]:
         raise SoftmaxInputError(f"{table.shown} is a damaged compressed file: {exc}.") from exc
     except OSError as exc:
         raise SoftmaxInputError(f"Cannot read {table.shown}: {exc.strerror or exc}.") from exc
+    except ImportError as exc:  # .csv.zst without the optional zstandard package
+        raise SoftmaxInputError(f"Cannot read {table.shown}: {exc}") from exc
 
 
 def _first_non_utf8_line(table: Table) -> int | None:
@@ -174,7 +207,7 @@ def read_frame(table: Table) -> pd.DataFrame:
         # low_memory=False: one pass over the whole file, so that a column gets
         # one dtype, not one per internal chunk.
         frame = (
-            pd.read_csv(table.path, low_memory=False)
+            pd.read_csv(table.path, low_memory=False, index_col=False)
             if table.is_csv
             else pd.read_parquet(table.path)
         )
@@ -230,6 +263,7 @@ def _frames(
         chunksize=rows,
         usecols=[label] if only_label else None,
         dtype=None if label is None else {label: str},
+        index_col=False,
         engine="c",
     ) as reader:
         yield from reader

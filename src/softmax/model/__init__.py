@@ -5,5 +5,7 @@ coefficients), ``targets`` (labels, label smoothing, soft targets),
 ``training`` (the one fit path for arrays, Dask collections and chunk
 streams), ``stochastic`` (epochs over chunks, ``partial_fit``), ``fitted``
 (the one place fitted attributes are written), ``report`` (iteration lines,
-convergence advice) and ``calibration`` (temperature scaling).
+convergence advice), ``separation`` (separated classes, which have no
+unpenalised optimum; :mod:`softmax.inference` uses it too) and
+``calibration`` (temperature scaling).
 """

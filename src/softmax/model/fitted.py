@@ -8,7 +8,8 @@
 ===========================  ==================================================
 ``classes_``                 class labels, sorted
 ``coef_``, ``intercept_``    (n_classes, n_features) and (n_classes,)
-``n_iter_``, ``converged_``  iterations (epochs, ``partial_fit`` calls) and the verdict
+``n_iter_``, ``converged_``  iterations (epochs, ``partial_fit`` calls), an int32
+                             array of shape (1,) as scikit-learn's, and the verdict
 ``objective_history_``       mean objective per iteration
 ``n_features_in_``           and ``feature_names_in_`` when the features had names
 ``sgd_state_``               the stochastic run (:class:`softmax.backends.stream.StochasticRun`),
@@ -44,7 +45,7 @@ def set_fitted(
     classes: NDArray,
     coef: NDArray,
     intercept: NDArray,
-    n_iter: int,
+    n_iter: int | NDArray,
     converged: bool,
     objective_history: Sequence[float],
     n_features: int | None = None,
@@ -58,7 +59,10 @@ def set_fitted(
     ----------
     model : SoftmaxRegression
     classes, coef, intercept, n_iter, converged, objective_history
-        The fitted attributes of the same names (without the trailing ``_``).
+        The fitted attributes of the same names (without the trailing ``_``);
+        ``n_iter`` is a count (an int, as model files store it, or an array
+        of one) and becomes an int32 array of shape (1,), scikit-learn's
+        ``n_iter_``, whose code reads ``n_iter_[0]``.
     n_features : int, optional
         ``n_features_in_``; leave it out when scikit-learn's ``validate_data``
         has set it (and ``feature_names_in_``) already.
@@ -73,7 +77,7 @@ def set_fitted(
     model.classes_ = classes
     model.coef_ = coef
     model.intercept_ = intercept
-    model.n_iter_ = int(n_iter)
+    model.n_iter_ = np.asarray(n_iter, dtype=np.int32).reshape(1)
     model.converged_ = bool(converged)
     model.objective_history_ = np.asarray(objective_history, dtype=np.float64)
     if n_features is not None:

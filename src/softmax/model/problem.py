@@ -26,33 +26,43 @@ __all__ = [
 ]  # fmt: skip
 
 
-def class_weights(class_weight, classes: NDArray, counts: NDArray | None) -> NDArray | None:
+def class_weights(class_weight, classes: NDArray, class_totals: NDArray | None) -> NDArray | None:
     """Weight of each class, multiplying the sample weights of its rows; None for none.
+
+    ``"balanced"`` gives ``S / (n_classes * S_k)``, with ``S_k`` the summed
+    sample weight of class ``k`` and ``S`` their total: the row counts of
+    ``n_samples / (n_classes * np.bincount(y))`` when every weight is 1. This
+    is scikit-learn's ``compute_class_weight(..., sample_weight=sample_weight)``,
+    which ``LogisticRegression`` uses, so the weighted fits agree. Every fit
+    path (arrays, Dask blocks, ``partial_fit``, streams) calls this function.
 
     Parameters
     ----------
     class_weight : dict, "balanced" or None
         The estimator's parameter.
     classes : ndarray of shape (n_classes,)
-    counts : ndarray of shape (n_classes,) or None
-        Rows of each class; None when unknown (a stream).
+    class_totals : ndarray of shape (n_classes,) or None
+        Summed sample weight (before class weights) of each class; None when
+        unknown (a stream).
 
     Raises
     ------
     ValueError
-        For ``"balanced"`` without ``counts``.
+        For ``"balanced"`` without ``class_totals``.
     """
     if class_weight is None:
         return None
-    if isinstance(class_weight, str):  # "balanced": n_samples / (n_classes * count)
-        if counts is None:
+    if isinstance(class_weight, str):  # "balanced"
+        if class_totals is None:
             raise ValueError(
                 "class_weight='balanced' needs the class counts of all the data, which a "
                 "stream does not have; pass a dict of class weights to partial_fit's model "
                 "instead."
             )
-        counts = np.asarray(counts, dtype=np.float64)
-        return counts.sum() / (len(classes) * counts)
+        totals = np.asarray(class_totals, dtype=np.float64)
+        # A class whose rows all weigh 0 takes no part in the fit: any weight does.
+        safe = np.where(totals > 0, totals, 1.0)
+        return np.where(totals > 0, totals.sum() / (len(classes) * safe), 0.0)
     # scikit-learn's rules for a dict (missing classes weigh 1, unknown keys are errors).
     return compute_class_weight(class_weight, classes=classes, y=classes)
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..solvers import IterationInfo, SolverResult
+from .separation import SeparationReport
 
-__all__ = ["convergence_advice", "iteration_hook"]
+__all__ = ["convergence_advice", "iteration_hook", "separation_advice"]
 
 
 def iteration_hook(model) -> Callable[[IterationInfo], None] | None:
@@ -31,6 +32,12 @@ def convergence_advice(model, result: SolverResult) -> str:
     """The ``ConvergenceWarning`` message: what happened and what to do about it."""
     advice = [
         f"increase max_iter (now {model.max_iter})" if result.n_iter >= model.max_iter else None,
+        # A stochastic run that stalls needs smaller steps or more of them, or no noise.
+        "let it run longer (n_iter_no_change, now "
+        f"{model.n_iter_no_change}), lower learning_rate, or use a full-batch solver such as "
+        "solver='lbfgs'"
+        if model.solver == "sgd"
+        else None,
         None
         if model.standardize
         else "set standardize=True (or scale the features, for example with "
@@ -48,4 +55,16 @@ def convergence_advice(model, result: SolverResult) -> str:
         f"{result.gradient_max:.2e}, above tol={model.tol:g}. To fix it: "
         + "; ".join(a for a in advice if a)
         + "."
+    )
+
+
+def separation_advice(model, report: SeparationReport) -> str:
+    """The ``ConvergenceWarning`` message of an unpenalised fit of separated classes."""
+    return (
+        f"SoftmaxRegression(solver={model.solver!r}) did not converge: the classes are "
+        f"separated, so without a penalty the optimum is at infinity and the coefficients "
+        f"grow for as long as the solver runs (the gradient only vanishes there). "
+        f"{report.message} To fix it: set a finite C (a penalty makes the optimum finite), "
+        "or remove the separating features; for standard errors and tests, "
+        "model.inference(X, y) uses Firth's bias-reduced estimate (separation='firth')."
     )

@@ -124,7 +124,7 @@ def partial_fit(model, X, y, classes=None, sample_weight=None):
             )
         classes = model.classes_
         linear_loss = _linear_loss(model, len(classes), X.shape[1])
-        n_iter, history = model.n_iter_, model.objective_history_
+        n_iter, history = int(model.n_iter_[0]), model.objective_history_
         beta = getattr(model, "beta_", None)
     rows = chunk_rows(X, y, sample_weight, classes, class_weights(model.class_weight, classes, None))
     if first:

@@ -11,6 +11,7 @@ Every path reports through :func:`softmax.model.fitted.set_fitted`.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -26,7 +27,8 @@ from ..loss.threads import single_threaded_blas
 from ..solvers import SOLVERS, Solver, SolverResult, choose_solver
 from .fitted import set_fitted
 from .problem import Problem, check_classes, class_weights
-from .report import convergence_advice, iteration_hook
+from .report import convergence_advice, iteration_hook, separation_advice
+from .separation import SeparationReport, check_fit
 from .stochastic import chunk_rows, fit_stochastic
 from .targets import check_soft_targets, is_probability_matrix, smooth_labels, soft_target_classes
 
@@ -46,6 +48,7 @@ def _fit_arrays(model, X, y, sample_weight):
     if is_probability_matrix(y):
         X, targets, classes, sample_weight = _validate_soft(model, X, y, sample_weight)
         weight_per_class = targets.T @ sample_weight.astype(np.float64)
+        codes = None
     else:
         X, y = validate_data(
             model, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
@@ -55,9 +58,8 @@ def _fit_arrays(model, X, y, sample_weight):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
-        per_class = class_weights(
-            model.class_weight, classes, np.bincount(codes, minlength=len(classes))
-        )
+        totals = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+        per_class = class_weights(model.class_weight, classes, totals)
         if per_class is not None:
             sample_weight = sample_weight * per_class[codes].astype(X.dtype)
         weight_per_class = np.bincount(codes, weights=sample_weight, minlength=len(classes))
@@ -85,9 +87,33 @@ def _fit_arrays(model, X, y, sample_weight):
     # digits 5x and a 50,000 x 100 fit 1.8x slower than single-threaded BLAS.
     with single_threaded_blas():
         result = _solve(model, solver_cls, objective, problem.w0)
+        separation = None
+        if _unpenalised(problem) and codes is not None and model.label_smoothing == 0:
+            separation = _separation(model, problem, result, X, codes, sample_weight)
     # validate_data has set n_features_in_ and feature_names_in_.
-    _publish(model, problem, result, X.dtype)
+    _publish(model, problem, result, X.dtype, separation=separation)
     return model
+
+
+def _unpenalised(problem: Problem) -> bool:
+    return problem.smooth.strength == 0 and problem.nonsmooth is None
+
+
+def _separation(model, problem: Problem, result: SolverResult, X, codes, sample_weight):
+    """What separates the classes of an unpenalised fit, or None (see :mod:`.separation`).
+
+    Without a penalty the optimum of separated classes is at infinity, where
+    the gradient vanishes: the solver then stops "converged" at large
+    coefficients, which only this check reveals. (Dask and stream fits are
+    not checked: the rows stay on the workers or in the files.)
+    """
+    if not np.all(np.isfinite(result.w)):
+        return None  # _publish refuses the fit anyway
+    coef, intercept = problem.coefficients(result.w, np.float64)
+    return check_fit(
+        X, codes, sample_weight, problem.classes, coef,
+        intercept if model.fit_intercept else None, getattr(model, "feature_names_in_", None),
+    )  # fmt: skip
 
 
 def _validate_soft(model, X, y, sample_weight):
@@ -112,8 +138,8 @@ def _fit_dask(model, X, y, sample_weight):
     if model.standardize:
         raise ValueError("standardize=True is not supported for Dask input; scale the features")
     data = DaskData(X, y, sample_weight)
-    classes, counts = data.label_counts()
-    rows = data.rows(classes, class_weights(model.class_weight, classes, counts))
+    classes, totals = data.class_totals()
+    rows = data.rows(classes, class_weights(model.class_weight, classes, totals))
     check_classes(classes, rows.weight_per_class)
     # "auto": L-BFGS, whose evaluations are one pass over the blocks each; an L1
     # part needs proximal steps, which only the stochastic solver takes here.
@@ -189,8 +215,17 @@ def _solve(model, solver_cls: type[Solver], objective: Objective, w0) -> SolverR
     )
 
 
-def _publish(model, problem: Problem, result: SolverResult, dtype, **features) -> None:
-    """Set the fitted attributes, then refuse non-finite results and warn on non-convergence."""
+def _publish(
+    model, problem: Problem, result: SolverResult, dtype,
+    separation: SeparationReport | None = None, **features,
+) -> None:  # fmt: skip
+    """Set the fitted attributes, then refuse non-finite results and warn on non-convergence.
+
+    Separated classes (``separation``) have no finite optimum: not converged,
+    whatever the solver says.
+    """
+    if separation is not None:
+        result = dataclasses.replace(result, converged=False)
     coef, intercept = problem.coefficients(result.w, dtype)
     set_fitted(
         model, classes=problem.classes, coef=coef, intercept=intercept, n_iter=result.n_iter,
@@ -204,4 +239,9 @@ def _publish(model, problem: Problem, result: SolverResult, dtype, **features) -
     if not result.converged:
         # stacklevel 6: the user's call, above _publish, _fit_*, fit here, the estimator's
         # fit and scikit-learn's wrapper of it.
-        warnings.warn(convergence_advice(model, result), ConvergenceWarning, stacklevel=6)
+        message = (
+            convergence_advice(model, result)
+            if separation is None
+            else separation_advice(model, separation)
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=6)

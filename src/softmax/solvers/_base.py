@@ -1,7 +1,9 @@
-"""What every solver shares: the result record, the per-iteration report, the interface."""
+"""What every solver shares: the result record, the per-iteration report, the interface,
+and the verdict on a solve that stopped above ``tol`` (at the rounding level or not)."""
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,8 +12,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
+from ._newton import at_rounding_level
 
-__all__ = ["IterationInfo", "Solver", "SolverResult", "Stop"]
+__all__ = ["IterationInfo", "Solver", "SolverResult", "Stop", "line_search_failed"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class SolverResult:
     n_iter : int
         Iterations done.
     converged : bool
-        Whether the stopping criterion was met.
+        Whether the stopping criterion was met, or the solve stopped at the
+        rounding level of the objective's dtype (see :meth:`Solver.solve`).
     message : str
         Why the solver stopped, in words.
     gradient_max : float
@@ -83,12 +87,31 @@ class Stop:
             self.callback(IterationInfo(iteration, value, gradient_max))
 
 
+def line_search_failed(
+    objective: Objective, w: NDArray, n_iter: int, gradient_max: float, history: list[float],
+    detail: str = "",
+) -> SolverResult:  # fmt: skip
+    """The result of a solve whose line search found no acceptable step at ``w``.
+
+    Every solver with a line search ends this way; :meth:`Solver.solve`
+    then decides whether ``w`` is at the rounding level (converged) or not.
+    """
+    where = f"; {detail}" if detail else ""
+    return SolverResult(
+        w, n_iter, False,
+        "line search: no step decreases the objective by more than its rounding error in "
+        f"{objective.dtype}{where}",
+        gradient_max, history,
+    )  # fmt: skip
+
+
 class Solver(ABC):
     """A method that minimises an :class:`Objective` from a starting point.
 
     Subclasses take their own options in ``__init__`` and implement
-    :meth:`solve`. The convergence criterion is the same for all:
-    ``max(abs(gradient)) <= tol``, on the mean-loss scale.
+    :meth:`_minimise`. The convergence criterion is the same for all:
+    ``max(abs(gradient)) <= tol``, on the mean-loss scale, or a stop at the
+    rounding level of the objective's dtype.
     """
 
     #: Names of estimator parameters passed to ``__init__``.
@@ -112,9 +135,38 @@ class Solver(ABC):
 
         Stops after ``max_iter`` iterations or once the optimality measure is
         at most ``tol``; ``callback`` receives an :class:`IterationInfo` after
-        each iteration.
+        each iteration. A solve that stopped above ``tol`` (a failed line
+        search, SciPy's relative-decrease stop, ``max_iter``, a stalled
+        stochastic run) at a point already optimal to the rounding level of
+        the objective's dtype (:func:`softmax.solvers._newton.at_rounding_level`)
+        counts as converged: a ``tol`` below that level cannot be met by any
+        method, and the result is as good as the dtype allows.
         """
-        return self._minimise(objective, w0, Stop(max_iter, tol, callback))
+        stop = Stop(max_iter, tol, callback)
+        if max_iter == 0:
+            result = self._start(objective, w0, stop)
+        else:
+            result = self._minimise(objective, w0, stop)
+        if result.converged or not at_rounding_level(objective, result.w):
+            return result
+        return dataclasses.replace(
+            result,
+            converged=True,
+            message=f"{result.message}; stopped at the rounding level of {objective.dtype}: "
+            f"optimal as far as {objective.dtype} can tell, with tol={tol:g} below that level",
+        )
+
+    @staticmethod
+    def _start(objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
+        """``max_iter=0``: the starting point itself, to inspect it (as scikit-learn allows)."""
+        value, grad = objective.value_grad(w0)
+        value += objective.nonsmooth_value(w0)
+        gradient_max = objective.optimality(w0, grad)
+        stop.report_value(0, value, gradient_max)
+        return SolverResult(
+            w0.copy(), 0, gradient_max <= stop.tol, "max_iter=0: the starting point",
+            gradient_max, [value],
+        )  # fmt: skip
 
     @abstractmethod
     def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:

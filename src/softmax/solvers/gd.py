@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Solver, SolverResult, Stop
+from ._base import Solver, SolverResult, Stop, line_search_failed
 
 __all__ = ["GradientDescent"]
 
@@ -44,13 +44,7 @@ class GradientDescent(Solver):
             if self.learning_rate is None:
                 found = self._backtrack(objective, w, value, grad, 2.0 * step)
                 if found is None:
-                    return SolverResult(
-                        w, it - 1, False,
-                        "line search found no decrease: the objective is flat to machine "
-                        "precision (tol may be below what float precision allows)",
-                        gmax,
-                        history,
-                    )
+                    return line_search_failed(objective, w, it - 1, gmax, history)
                 step, w_new, value_new, grad_new = found
             else:
                 w_new = w - step * grad

@@ -6,8 +6,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Solver, SolverResult, Stop
-from ._newton import backtrack, invariance_projector
+from ._base import Solver, SolverResult, Stop, line_search_failed
+from ._newton import backtrack, conjugate_gradient, invariance_projector, rounding_error
 
 __all__ = ["NewtonCG"]
 
@@ -53,7 +53,6 @@ class NewtonCG(Solver):
         value, grad, hessp = objective.value_grad_hessp(w)
         history = [value]
         stop.report(0, value, grad)
-        eps = np.finfo(objective.dtype).eps
         n_cg = 0
         moments = objective.feature_second_moments() if self.preconditioner else None
         project = invariance_projector(objective, w)
@@ -65,23 +64,18 @@ class NewtonCG(Solver):
                 )
             gnorm = float(np.linalg.norm(grad))
             diag = _feature_diagonal(objective, w, moments) if self.preconditioner else None
-            direction, used = _conjugate_gradient(
+            direction, used = conjugate_gradient(
                 hessp, project(grad), diag, min(0.5, np.sqrt(gnorm)) * gnorm, self.max_cg_iter
             )
             direction = project(direction)
             n_cg += used
             found = backtrack(
                 objective.value_grad_hessp, w, value, grad, direction,
-                rounding=100 * eps * max(1.0, abs(value)),
+                rounding=rounding_error(objective, value),
             )
             if found is None:
-                return SolverResult(
-                    w, it - 1, False,
-                    "line search: no step decreases the objective, or the gradient where the "
-                    "objective is flat to rounding: the precision floor of "
-                    f"{objective.dtype} (tol may be below it; {n_cg} CG iterations)",
-                    gmax,
-                    history,
+                return line_search_failed(
+                    objective, w, it - 1, gmax, history, f"{n_cg} CG iterations"
                 )
             w, (value, grad, hessp) = found
             history.append(value)
@@ -98,43 +92,3 @@ def _feature_diagonal(objective: Objective, w: NDArray, moments: NDArray) -> NDA
     n_classes = objective.linear_loss.n_classes
     level = data_trace / (n_classes * float(moments.sum()))
     return np.tile(level * moments, n_classes) + penalty
-
-
-def _conjugate_gradient(hessp, grad: NDArray, diag: NDArray | None, target: float, max_iter: int):
-    """Approximately solve ``H d = -grad`` by (Jacobi-preconditioned) CG from ``d = 0``.
-
-    Returns the iterate once the residual norm is at most ``target``, after
-    ``max_iter`` iterations, or at the first direction of non-positive curvature
-    (singular or indefinite ``H``); every iterate is a descent direction.
-
-    Returns
-    -------
-    d : ndarray of shape (n_params,)
-    n_iter : int
-        Hessian-vector products used.
-    """
-    if diag is not None:
-        # Zero diagonal entries (an all-zero feature without penalty) get a floor:
-        # the residual is zero there anyway.
-        inverse = 1.0 / np.maximum(diag, 1e-12 * max(float(diag.max()), 1e-300))
-    d = np.zeros_like(grad)
-    r = -grad
-    z = r * inverse if diag is not None else r
-    p = z.copy()
-    rz = float(np.dot(r, z))
-    for i in range(max_iter):
-        if np.linalg.norm(r) <= target:
-            return d, i
-        hp = hessp(p)
-        curvature = float(np.dot(p, hp))
-        if not curvature > 0:
-            # Flat or negative curvature: the (preconditioned) steepest descent
-            # direction if nothing better is known yet.
-            return (z if i == 0 else d), i + 1
-        alpha = rz / curvature
-        d += alpha * p
-        r -= alpha * hp
-        z = r * inverse if diag is not None else r
-        rz, rz_old = float(np.dot(r, z)), rz
-        p = z + (rz / rz_old) * p
-    return d, max_iter

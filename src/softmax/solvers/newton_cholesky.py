@@ -7,8 +7,8 @@ from numpy.typing import NDArray
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
 
 from ..loss.objective import Objective
-from ._base import Solver, SolverResult, Stop
-from ._newton import backtrack, invariance_projector
+from ._base import Solver, SolverResult, Stop, line_search_failed
+from ._newton import backtrack, invariance_projector, rounding_error
 
 __all__ = ["NewtonCholesky"]
 
@@ -54,7 +54,6 @@ class NewtonCholesky(Solver):
         value, grad, hessian = objective.value_grad_hessian(w)
         history = [value]
         stop.report(0, value, grad)
-        eps = np.finfo(objective.dtype).eps
         project = invariance_projector(objective, w)
         for it in range(1, stop.max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
@@ -67,17 +66,10 @@ class NewtonCholesky(Solver):
             hessian = None
             found = backtrack(
                 objective.value_grad, w, value, grad, direction,
-                rounding=100 * eps * max(1.0, abs(value)),
+                rounding=rounding_error(objective, value),
             )
             if found is None:
-                return SolverResult(
-                    w, it - 1, False,
-                    "line search: no step decreases the objective, or the gradient where the "
-                    "objective is flat to rounding: the precision floor of "
-                    f"{objective.dtype} (tol may be below it)",
-                    gmax,
-                    history,
-                )
+                return line_search_failed(objective, w, it - 1, gmax, history)
             w, (value, grad) = found
             history.append(value)
             stop.report(it, value, grad)

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..loss.objective import Objective
-from ._base import Solver, SolverResult, Stop
+from ._base import Solver, SolverResult, Stop, line_search_failed
 from ._prox_cd import block_cd
 from ._prox_hessian import flat_index, working_set_hessian
 
@@ -98,13 +98,8 @@ class ProxNewton(Solver):
             # Steps accepted only on rounding grounds, with no decrease: stuck.
             stalls = stalls + 1 if found is not None and found[1] and found[2] >= value else 0
             if found is None or stalls >= 3:
-                return SolverResult(
-                    w, it - 1, False,
-                    "line search found no decrease: the objective is flat to machine "
-                    f"precision (tol may be below what float precision allows; {n_sweeps} CD "
-                    "sweeps)",
-                    gmax,
-                    history,
+                return line_search_failed(
+                    objective, w, it - 1, gmax, history, f"{n_sweeps} CD sweeps"
                 )
             w = found[0]
             smooth, grad = objective.value_grad(w)

@@ -53,10 +53,15 @@ class SGD(Solver):
     gradient of the mean objective. After each epoch the full objective and
     its gradient are evaluated (one vectorised pass, cheap next to the
     epoch) for the history and the stopping rule: stop when
-    ``max|gradient| <= tol``, or when the objective (the validation loss with
-    ``early_stopping``) has not improved by more than ``tol`` for
-    ``n_iter_no_change`` epochs, which counts as converged, as in
-    scikit-learn's ``SGDClassifier``. ``max_iter`` counts epochs.
+    ``max|gradient| <= tol`` (converged), or when the objective (the
+    validation loss with ``early_stopping``) has not improved by more than
+    ``tol`` for ``n_iter_no_change`` epochs. Without ``early_stopping`` that
+    is a stall, often well short of the optimum (the gradient noise of the
+    steps hides the remaining progress), so it does not count as converged,
+    unlike scikit-learn's ``SGDClassifier``: the estimator warns. With
+    ``early_stopping`` it is the stop the user asked for (the best point on
+    held-out rows, a regulariser), and counts as converged, as in
+    ``SGDClassifier``. ``max_iter`` counts epochs.
 
     Parameters
     ----------
@@ -141,7 +146,7 @@ class SGD(Solver):
         value, gmax, best = evaluate(state.w)
         history, best_w, best_score, stale = [value], solution(state, config), best, 0
         stop.report_value(0, value, gmax)
-        converged, message, epoch = False, f"reached max_iter ({stop.max_iter} epochs)", 0
+        converged, message, epoch = False, "", 0
         with RowProgress(len(train) * stop.max_iter, "sgd", enabled=bool(self.verbose)) as bar:
             for epoch in range(1, stop.max_iter + 1):
                 for rows in batches(rng.permutation(train), self.batch_size):
@@ -164,12 +169,23 @@ class SGD(Solver):
                     best_score, best_w = score, w
                 best = min(best, score)
                 if stale >= self.n_iter_no_change:
-                    what = "validation loss" if valid is not None else "objective"
-                    converged = True
+                    converged = valid is not None
                     message = (
-                        f"the {what} improved by less than tol for {self.n_iter_no_change} epochs"
+                        f"early stopping: the validation loss improved by less than tol for "
+                        f"{self.n_iter_no_change} epochs"
+                        if converged
+                        else f"stalled: the objective stopped improving (by more than tol) for "
+                        f"{self.n_iter_no_change} epochs, short of the optimum"
                     )
                     break
+        if not message:
+            # Whether more epochs would help: the objective was still improving, or not.
+            window = history[-1 - min(self.n_iter_no_change, epoch):]
+            message = (
+                f"reached max_iter ({stop.max_iter} epochs) with the objective still "
+                f"improving, by {window[0] - window[-1]:.2e} over the last {len(window) - 1} "
+                "epochs"
+            )
         w = best_w if valid is not None else solution(state, config)
         return SolverResult(
             w=np.asarray(w, dtype=np.float64),
