@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Numba's compiled kernels, cached beside the package; redone when the kernels change.
+WARM := $(VENV)/.numba-warm
 
 .PHONY: run test test-slow bench bench-scale lint clean
 
@@ -12,24 +14,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,mnist]'
 	touch $(STAMP)
 
+# Compile the Numba kernels once here, not silently in the first large fit.
+$(WARM): $(STAMP) src/softmax/loss/compiled.py src/softmax/loss/kernels.py
+	$(BIN)/python -m softmax.loss.warmup
+	touch $(WARM)
+
 # The main job: fit on the bundled iris data, print the metrics, save and reuse the model.
-run: $(STAMP)
+run: $(WARM)
 	$(BIN)/softmax fit --dataset iris -o model.softmax
 	$(BIN)/softmax predict model.softmax --dataset iris -o predictions.csv
 
-test: $(STAMP)
+test: $(WARM)
 	$(BIN)/python -m pytest
 
-test-slow: $(STAMP)
+test-slow: $(WARM)
 	$(BIN)/python -m pytest -m slow
 
 # Benchmarks unset the OpenBLAS overrides that slow NumPy on some machines (never in tests).
-bench: $(STAMP)
+bench: $(WARM)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_solvers.py
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_bandits.py
 
 # Out-of-core SGD and Dask on generated 1M- and 10M-row files (minutes; not part of `make test`).
-bench-scale: $(STAMP)
+bench-scale: $(WARM)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_scale.py
 
 clean:

@@ -58,8 +58,9 @@ LAYERS: dict[str, int] = {
     "plotting": 6,
     "datasets": 6,
     "bandits": 6,
-    # 7: the command line
+    # 7: the command line, and ``python -m softmax``, which runs it
     "cli": 7,
+    "__main__": 7,
 }
 
 #: Imports between different parts of one level that are allowed, with why.
@@ -68,6 +69,7 @@ SAME_LEVEL: dict[tuple[str, str], str] = {
     ("explain", "_errors"): "bad numbers are the one user-error type",
     ("estimator", "model"): "the estimator builds the problem description once per fit",
     ("datasets", "io"): "bundled data sets are read with the table and IDX readers",
+    ("__main__", "cli"): "python -m softmax runs the command line",
 }
 
 #: Upward imports that are part of the public API, with why. Each is a
@@ -79,7 +81,7 @@ UPWARD: dict[tuple[str, str], str] = {
 }
 
 FITTED = ("coef_", "intercept_", "classes_", "n_iter_", "converged_",
-          "objective_history_", "beta_")
+          "objective_history_", "beta_", "solver_")
 
 
 # -- reading the source ----------------------------------------------------------------

@@ -22,12 +22,13 @@ import pytest
 from typer.testing import CliRunner
 
 from softmax import SoftmaxRegression
+from softmax import __version__ as softmax_version
 from softmax.cli import app
 from softmax.explain import format_probability as _format_probability
 from softmax.datasets import load_dataset
 from softmax.io.model_file import read_metadata
 
-COMMANDS = ("fit", "predict", "evaluate", "info", "explain", "bandit")
+COMMANDS = ("fit", "predict", "evaluate", "info", "explain", "bandit", "summary", "warmup")
 IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
 
 
@@ -286,6 +287,13 @@ def test_unknown_label_at_evaluate(animals_model, tmp_path):
     frame.to_csv(tmp_path / "wolves.csv", index=False)
     assert_user_error(*run_here("evaluate", animals_model[1], tmp_path / "wolves.csv"),
                       "'wolf'", "'cat', 'dog', 'fox'")
+
+
+def test_version_and_short_help_option():
+    code, stdout, _ = run_here("--version")
+    assert code == 0 and stdout.strip() == f"softmax {softmax_version}"
+    code, stdout, _ = run_here("fit", "-h")
+    assert code == 0 and "Train a softmax regression model" in stdout
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,5 +1,7 @@
 """Every solver reaches the same optimum; solver="auto"; L1 and grouped penalties via the estimator."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -30,11 +32,45 @@ def test_all_smooth_solvers_agree(wine, C):
 
 def test_auto_rule():
     dense_small, dense_wide = np.ones((10, 4)), np.ones((10, 500))
-    assert choose_solver("lbfgs", dense_small, 3, 0.0) == "lbfgs"
-    assert choose_solver("auto", dense_small, 3, 0.5) == "prox-newton"
-    assert choose_solver("auto", sparse.csr_matrix(dense_wide), 3, 0.0) == "newton-cg"
-    assert choose_solver("auto", dense_small, 3, 0.0) == "newton-cholesky"
-    assert choose_solver("auto", dense_wide, 3, 0.0) == "lbfgs"
+
+    def chosen(*args, **kwargs):
+        return choose_solver(*args, **kwargs)[0]
+
+    assert choose_solver("lbfgs", dense_small, 3, 0.0) == ("lbfgs", "chosen by the user")
+    assert chosen("auto", dense_small, 3, 0.5) == "prox-newton"
+    assert chosen("auto", sparse.csr_matrix(dense_wide), 3, 0.0) == "newton-cg"
+    assert chosen("auto", dense_small, 3, 0.0) == "newton-cholesky"
+    assert chosen("auto", dense_small.astype(np.float32), 3, 0.0) == "newton-cholesky"
+    assert chosen("auto", dense_wide, 3, 0.0) == "lbfgs"
+    assert chosen("auto", dense_wide, 3, 0.0, penalised=False) == "newton-cg"
+    assert chosen("auto", dense_wide, 4, 0.0) == "newton-cg"
+    # The threshold is on n_classes * (n_features + 1): 10 * 10 = 100, 10 * 11 = 110.
+    assert chosen("auto", np.ones((10, 9)), 10, 0.0) == "newton-cholesky"
+    assert chosen("auto", np.ones((10, 10)), 10, 0.0) == "newton-cg"
+
+
+def test_auto_is_the_default_and_solver_says_why(wine, capsys):
+    X, y = wine
+    model = SoftmaxRegression(verbose=1).fit(X, y)
+    assert model.solver == "auto" and model.solver_ == "newton-cholesky"
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "solver newton-cholesky (auto: 42 parameters <= 100, the full Hessian is cheap)"
+    assert SoftmaxRegression(solver="lbfgs").fit(X, y).solver_ == "lbfgs"
+    assert SoftmaxRegression(C=0.1, l1_ratio=0.5).fit(X, y).solver_ == "prox-newton"
+
+
+def test_anes96_default_fit_converges_fast_without_warning():
+    """statsmodels' MNLogit example, unpenalised, on raw features: a Newton method."""
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.anes96.load_pandas().data
+    X, y = data[["logpopul", "selfLR", "age", "educ", "income"]], data["PID"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(C=np.inf).fit(X, y)
+    assert model.converged_ and model.n_iter_[0] < 30
+    assert model.solver_ == "newton-cholesky"
+    llf = sm.MNLogit(y, sm.add_constant(X)).fit(method="newton", disp=0).llf
+    assert model.objective_history_[-1] * len(y) == pytest.approx(-llf, rel=1e-10)
 
 
 @pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
@@ -71,7 +107,7 @@ def test_grouped_penalty_drops_whole_features(wine):
 def test_l1_needs_a_proximal_solver(wine):
     X, y = wine
     with pytest.raises(ValueError, match="needs solver='prox-newton'"):
-        SoftmaxRegression(l1_ratio=0.5).fit(X, y)
+        SoftmaxRegression(l1_ratio=0.5, solver="lbfgs").fit(X, y)
 
 
 # -- soft targets and label smoothing ---------------------------------------------------------

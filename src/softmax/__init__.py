@@ -20,18 +20,53 @@ level part (folder or module)                          what it is; may also impo
 6     ``inference/``, ``io/``, ``plotting/``,          built on a fitted estimator: statistics,
       ``datasets``, ``bandits/``                       files, figures, data sets, bandits
                                                        (``datasets`` may import ``io``)
-7     ``cli/``                                         the ``softmax`` command
+7     ``cli/``, ``__main__``                           the ``softmax`` command; ``python -m
+                                                       softmax`` (``__main__`` may import ``cli``)
 ===== ================================================ =========================================
 
 Two upward imports are front doors of the public API, deferred into one
 method each: ``SoftmaxRegression.inference`` (``inference/``) and
-``SoftmaxRegression.save`` (``io/``). This ``__init__`` may import anything.
+``SoftmaxRegression.save`` (``io/``). This ``__init__`` may import anything;
+it imports :class:`SoftmaxRegression` and the functions on first use, so
+``import softmax`` costs little until they are needed.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ModelFileError, SoftmaxInputError
 from ._version import __version__
-from .estimator import SoftmaxRegression
-from .functions import hardmax, log_softmax, logsumexp, normalize, sigmoid, softmax
+
+if TYPE_CHECKING:
+    from .estimator import SoftmaxRegression
+    from .functions import hardmax, log_softmax, logsumexp, normalize, sigmoid, softmax
+
+# Imported on first use (PEP 562), so that ``import softmax`` and the command
+# line's ``--help`` do not pay for NumPy, SciPy and scikit-learn up front.
+_LAZY = {
+    "SoftmaxRegression": "estimator",
+    "hardmax": "functions",
+    "log_softmax": "functions",
+    "logsumexp": "functions",
+    "normalize": "functions",
+    "sigmoid": "functions",
+    "softmax": "functions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value  # later look-ups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def load(path, *, key=None):

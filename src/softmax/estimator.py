@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -18,7 +16,8 @@ from .backends import dask as _dask
 from .model import stochastic, training
 from .model.calibration import fit_temperature
 from .model.fitted import register, set_temperature
-from .solvers import SOLVERS, IterationInfo, sgd
+from .model.parameters import PARAMETER_CONSTRAINTS
+from .solvers import IterationInfo
 
 __all__ = ["SoftmaxRegression"]
 
@@ -78,13 +77,15 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         Train on ``(1 - label_smoothing) * onehot + label_smoothing / n_classes``
         instead of the one-hot labels (PyTorch's ``CrossEntropyLoss``
         convention), which keeps probabilities away from 0 and 1.
-    solver : {"lbfgs", "gd", "newton-cg", "newton-cholesky", "prox-newton", "sgd", "auto"}, \
-default="lbfgs"
-        ``"auto"`` picks by problem (:func:`softmax.solvers.choose_solver`):
-        ``"prox-newton"`` for ``l1_ratio > 0``, ``"newton-cg"`` for sparse
-        input, ``"newton-cholesky"`` when ``n_classes * (n_features + 1)`` is
-        small, ``"lbfgs"`` otherwise.
-        ``"lbfgs"``: limited-memory BFGS, fast and the default.
+    solver : {"auto", "lbfgs", "gd", "newton-cg", "newton-cholesky", "prox-newton", "sgd"}, \
+default="auto"
+        ``"auto"`` (the default) picks the solver measured fastest for the
+        problem (:mod:`softmax.solvers._auto`): ``"prox-newton"`` for
+        ``l1_ratio > 0``; for dense input, ``"newton-cholesky"`` up to 100
+        parameters ``n_classes * (n_features + 1)`` (with or without a
+        penalty), then ``"lbfgs"`` for at most 3 classes with a penalty;
+        ``"newton-cg"`` otherwise (sparse input too). ``solver_`` names it.
+        ``"lbfgs"``: limited-memory BFGS.
         ``"newton-cg"``: truncated Newton with Hessian-vector products.
         ``"newton-cholesky"``: Newton with the full Hessian, for few parameters.
         ``"prox-newton"``: proximal Newton with coordinate descent on working
@@ -115,7 +116,7 @@ default="lbfgs"
         Start from the previous solution when refitting on the same classes
         and features.
     verbose : int, default=0
-        Print one line per iteration when positive.
+        When positive, print the solver and why, then one line per iteration.
     callback : callable or None, default=None
         Called after each iteration with a
         :class:`softmax.solvers.IterationInfo` (iteration, objective,
@@ -182,6 +183,8 @@ default="lbfgs"
         level of the data's dtype.
     objective_history_ : ndarray of shape (n_iter_[0] + 1,)
         Mean objective (see ``tol``) at the start and after each iteration.
+    solver_ : str
+        The solver that ran (what ``"auto"`` chose; ``verbose`` says why).
     sgd_state_ : softmax.backends.stream.StochasticRun
         The stochastic training state (optimiser state and settings, random
         generator) after :meth:`partial_fit` or a stochastic fit on chunks or
@@ -202,30 +205,7 @@ default="lbfgs"
     array([[0.982, 0.018, 0.   ]])
     """
 
-    _parameter_constraints: dict = {
-        "C": [Interval(Real, 0, None, closed="right")],
-        "fit_intercept": ["boolean"],
-        "standardize": ["boolean"],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "grouped": ["boolean"],
-        "solver": [StrOptions(set(SOLVERS) | {"auto"})],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-        "callback": [callable, None],
-        "alpha": [Interval(Real, 0, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "optimizer": [StrOptions(set(sgd.OPTIMIZERS))],
-        "schedule": [StrOptions(set(sgd.SCHEDULES))],
-        "random_state": ["random_state"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-    }
+    _parameter_constraints: dict = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -236,7 +216,7 @@ default="lbfgs"
         l1_ratio: float = 0.0,
         grouped: bool = False,
         label_smoothing: float = 0.0,
-        solver: str = "lbfgs",
+        solver: str = "auto",
         max_iter: int = 1000,
         tol: float = 1e-6,
         learning_rate: float | None = None,

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import pathlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from .._errors import SoftmaxInputError
-from ..estimator import SoftmaxRegression
+
+if TYPE_CHECKING:  # annotations only: `softmax explain` need not import either
+    import pandas as pd
+
+    from ..estimator import SoftmaxRegression
 
 __all__ = ["explain_plots", "fit_plots", "plot_folder"]
 

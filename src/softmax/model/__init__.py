@@ -6,6 +6,7 @@ coefficients), ``targets`` (labels, label smoothing, soft targets),
 streams), ``stochastic`` (epochs over chunks, ``partial_fit``), ``fitted``
 (the one place fitted attributes are written), ``report`` (iteration lines,
 convergence advice), ``separation`` (separated classes, which have no
-unpenalised optimum; :mod:`softmax.inference` uses it too) and
-``calibration`` (temperature scaling).
+unpenalised optimum; :mod:`softmax.inference` uses it too) 
+``calibration`` (temperature scaling) and ``parameters`` (what each estimator
+parameter may be).
 """

@@ -11,6 +11,8 @@
 ``n_iter_``, ``converged_``  iterations (epochs, ``partial_fit`` calls), an int32
                              array of shape (1,) as scikit-learn's, and the verdict
 ``objective_history_``       mean objective per iteration
+``solver_``                  the solver that ran (what ``solver="auto"`` chose); absent
+                             after loading a model file, which does not store it
 ``n_features_in_``           and ``feature_names_in_`` when the features had names
 ``sgd_state_``               the stochastic run (:class:`softmax.backends.stream.StochasticRun`),
                              only while stochastic training may continue
@@ -52,6 +54,7 @@ def set_fitted(
     feature_names: Sequence[str] | None = None,
     sgd_state=None,
     beta: float | None = None,
+    solver: str | None = None,
 ) -> None:
     """Write the result of a fit (or of a model file) onto ``model``.
 
@@ -73,6 +76,8 @@ def set_fitted(
     beta : float or None
         ``beta_``; None removes it (a temperature fitted to other
         coefficients does not fit these).
+    solver : str or None
+        ``solver_``, the name of the solver that ran; None removes it.
     """
     model.classes_ = classes
     model.coef_ = coef
@@ -86,6 +91,7 @@ def set_fitted(
         _keep(model, "feature_names_in_", names)
     _keep(model, "sgd_state_", sgd_state)
     _keep(model, "beta_", beta)
+    _keep(model, "solver_", solver)
 
 
 def set_temperature(model, beta: float) -> None:

@@ -9,7 +9,13 @@ import numpy as np
 from ..solvers import IterationInfo, SolverResult
 from .separation import SeparationReport
 
-__all__ = ["convergence_advice", "iteration_hook", "separation_advice"]
+__all__ = ["announce_solver", "convergence_advice", "iteration_hook", "separation_advice"]
+
+
+def announce_solver(model, name: str, reason: str) -> None:
+    """With ``verbose``, print which solver runs and why (before its iteration lines)."""
+    if model.verbose:
+        print(f"solver {name} ({reason})", flush=True)
 
 
 def iteration_hook(model) -> Callable[[IterationInfo], None] | None:
@@ -50,7 +56,7 @@ def convergence_advice(model, result: SolverResult) -> str:
         f"or loosen tol (now {model.tol:g})",
     ]
     return (
-        f"SoftmaxRegression(solver={model.solver!r}) did not converge after "
+        f"SoftmaxRegression(solver={_ran(model)!r}) did not converge after "
         f"{result.n_iter} iterations ({result.message}); the largest gradient entry is "
         f"{result.gradient_max:.2e}, above tol={model.tol:g}. To fix it: "
         + "; ".join(a for a in advice if a)
@@ -61,10 +67,15 @@ def convergence_advice(model, result: SolverResult) -> str:
 def separation_advice(model, report: SeparationReport) -> str:
     """The ``ConvergenceWarning`` message of an unpenalised fit of separated classes."""
     return (
-        f"SoftmaxRegression(solver={model.solver!r}) did not converge: the classes are "
+        f"SoftmaxRegression(solver={_ran(model)!r}) did not converge: the classes are "
         f"separated, so without a penalty the optimum is at infinity and the coefficients "
         f"grow for as long as the solver runs (the gradient only vanishes there). "
         f"{report.message} To fix it: set a finite C (a penalty makes the optimum finite), "
         "or remove the separating features; for standard errors and tests, "
         "model.inference(X, y) uses Firth's bias-reduced estimate (separation='firth')."
     )
+
+
+def _ran(model) -> str:
+    """The solver that ran (``solver_``, what ``"auto"`` chose), else the parameter."""
+    return getattr(model, "solver_", model.solver)

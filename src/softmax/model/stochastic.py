@@ -85,7 +85,7 @@ def fit_stochastic(
     set_fitted(
         model, classes=classes, coef=coef, intercept=intercept, n_iter=epochs.n_epochs,
         converged=epochs.converged, objective_history=epochs.history, n_features=n_features,
-        feature_names=feature_names, sgd_state=epochs.run,
+        feature_names=feature_names, sgd_state=epochs.run, solver="sgd",
     )  # fmt: skip
     return model
 
@@ -140,6 +140,6 @@ def partial_fit(model, X, y, classes=None, sample_weight=None):
     set_fitted(
         model, classes=classes, coef=coef, intercept=intercept, n_iter=n_iter + 1,
         converged=False,  # a stream has no end to converge at
-        objective_history=np.append(history, mean), sgd_state=run, beta=beta,
+        objective_history=np.append(history, mean), sgd_state=run, beta=beta, solver="sgd",
     )  # fmt: skip
     return model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import LinAlgError, cho_factor, cho_solve, lstsq
+from scipy.linalg import lapack, lstsq
 
 from ..loss.objective import Objective
 from ._base import Solver, SolverResult, Stop, line_search_failed
@@ -87,16 +87,16 @@ def newton_direction(hessian: NDArray, grad: NDArray) -> NDArray:
     p = hessian.shape[0]
     scale = max(float(np.max(np.diag(hessian))), np.finfo(float).tiny)
     ridge = 10 * p * np.finfo(float).eps * scale
+    diagonal = np.diag_indices(p)
     for _ in range(4):
         shifted = hessian.copy()
-        shifted[np.diag_indices(p)] += ridge
-        try:
-            factor = cho_factor(shifted, lower=True, overwrite_a=True, check_finite=False)
-        except LinAlgError:
-            ridge *= 1e3
-            continue
-        direction = -cho_solve(factor, grad, check_finite=False)
-        if np.all(np.isfinite(direction)) and np.dot(direction, grad) < 0:
-            return direction
+        shifted[diagonal] += ridge
+        # LAPACK's potrf/potrs, what scipy.linalg.cho_factor/cho_solve call, without
+        # their wrappers (0.1 ms a solve, a tenth of an iteration on iris).
+        factor, info = lapack.dpotrf(shifted, lower=1, clean=0, overwrite_a=1)
+        if info == 0:
+            direction = -lapack.dpotrs(factor, grad, lower=1)[0]
+            if np.all(np.isfinite(direction)) and np.dot(direction, grad) < 0:
+                return direction
         ridge *= 1e3
     return -lstsq(hessian, grad, cond=None, check_finite=False)[0]
