@@ -1,20 +1,26 @@
 """One objective-and-gradient evaluation: ours vs straightforward NumPy vs scikit-learn.
 
-Times, on ``make_classification(n_samples=N, n_features=100, n_informative=50,
-n_classes=10, random_state=0)`` in float64 and float32:
+Times, on ``make_classification(n_samples=N, n_features=D, n_informative=min(50, D // 2),
+n_classes=K, random_state=0)`` (D=100, K=10 unless ``--features`` / ``--classes``)
+in float64 and float32:
 
 - ``ours``: ``LinearModelLoss.loss_gradient`` (blocked, threaded; no weights);
 - ``ours objective``: ``Objective.value_grad`` with weights and an L2 penalty,
   what the solvers call;
 - ``ours hessp``: one Hessian-vector product (after one ``loss_gradient_hessp``);
 - ``ours no-numba``: ``ours`` on the NumPy block path, as without Numba;
+- ``ours fused`` / ``ours blocks``: ``ours`` forced onto the fused compiled
+  kernels / the block path (BLAS products, compiled element-wise kernels
+  between), whichever the size would pick: the crossover measurement;
 - ``numpy``: straightforward NumPy (``raw = X @ W.T + b``; softmax;
   ``G = p - onehot``; ``X.T @ G``) with the BLAS's default threads, and
   ``numpy 1-blas`` with one BLAS thread (how the estimator ran it before);
 - ``sklearn``: ``sklearn.linear_model._linear_loss.LinearModelLoss``
   ``(HalfMultinomialLoss(n_classes=10), fit_intercept=True).loss_gradient``
   with ``n_threads`` equal to ours;
-- ``products``: ``X @ W.T`` and ``X.T @ G`` alone (default BLAS threads);
+- ``products``: ``X @ W.T`` and ``X.T @ G`` alone (default BLAS threads),
+  and ``products 1-blas`` with one BLAS thread: the two GEMMs of one
+  evaluation, its floor for many classes;
 - ``read X``: ``X.sum()``, one pass over X.
 
 Each variant runs ``--repeats`` times, interleaved with the others so that
@@ -24,6 +30,7 @@ reported, with the ratios to ``numpy``. Run from the repository root, without th
 overrides that slow NumPy on some machines::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/eval_bench.py
+    ... benchmarks/eval_bench.py --sizes 30000 --features 256 --classes 200   # many classes
 """
 
 from __future__ import annotations
@@ -41,9 +48,6 @@ from softmax.loss.linear import LinearModelLoss
 from softmax.loss.objective import Objective
 from softmax.penalties import L2
 
-K, D = 10, 100
-
-
 def straightforward(X, y, coef, intercept):
     """The textbook NumPy evaluation: mean loss and gradient, all arrays at once."""
     raw = X @ coef.T + intercept
@@ -57,8 +61,9 @@ def straightforward(X, y, coef, intercept):
     return loss, X.T @ proba, proba.sum(axis=0)
 
 
-def variants(X, y, n_threads):
+def variants(X, y, K, n_threads):
     dtype = X.dtype
+    D = X.shape[1]
     rng = np.random.default_rng(0)
     ours = LinearModelLoss(K, D, True, n_threads=n_threads)
     w = 0.01 * rng.standard_normal(ours.n_params)
@@ -82,34 +87,43 @@ def variants(X, y, n_threads):
                 return f()
         return run
 
-    def numpy_path(f):
-        """Ours without the compiled kernels (as when Numba is not installed)."""
+    def forced(f, **settings):
+        """Ours with some of the kernels' settings changed for the call."""
         def run():
-            saved, _kernels._COMPILED_MIN_WORK = _kernels._COMPILED_MIN_WORK, float("inf")
+            saved = {name: getattr(_kernels, name) for name in settings}
+            for name, value in settings.items():
+                setattr(_kernels, name, value)
             try:
                 return f()
             finally:
-                _kernels._COMPILED_MIN_WORK = saved
+                for name, value in saved.items():
+                    setattr(_kernels, name, value)
         return run
 
     numpy_1 = one_blas(lambda: straightforward(X, y, coef, intercept))
     return {
         "ours": lambda: ours.loss_gradient(w, X, y),
-        "ours no-numba": numpy_path(lambda: ours.loss_gradient(w, X, y)),
+        "ours no-numba": forced(lambda: ours.loss_gradient(w, X, y),
+                                _COMPILED_MIN_WORK=float("inf")),
+        "ours fused": forced(lambda: ours.loss_gradient(w, X, y),
+                             _FUSED_MAX_CLASSES=K, _FUSED_MIN_FEATURES=0),
+        "ours blocks": forced(lambda: ours.loss_gradient(w, X, y), _FUSED_MAX_CLASSES=0),
         "ours objective": lambda: objective.value_grad(w),
         "ours hessp": lambda: hessp(v),
         "numpy": lambda: straightforward(X, y, coef, intercept),
         "numpy 1-blas": numpy_1,
         "sklearn": lambda: sk.loss_gradient(sk_coef, X, y_float, n_threads=n_threads),
         "products": lambda: (X @ coef.T, X.T @ G),
+        "products 1-blas": one_blas(lambda: (X @ coef.T, X.T @ G)),
         "X @ W.T": lambda: X @ coef.T,
         "X.T @ G": lambda: X.T @ G,
         "read X": lambda: X.sum(),
     }
 
 
-def check_agreement(X, y, n_threads):
+def check_agreement(X, y, K, n_threads):
     """Ours and the straightforward evaluation give the same numbers."""
+    D = X.shape[1]
     ours = LinearModelLoss(K, D, True, n_threads=n_threads)
     w = 0.01 * np.random.default_rng(1).standard_normal(ours.n_params)
     coef, intercept = (a.astype(X.dtype) for a in ours.unpack(w))
@@ -143,6 +157,8 @@ def main(argv=None):
     parser.add_argument("--sizes", default="100000,200000", help="comma-separated n_samples")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--dtypes", default="float64,float32")
+    parser.add_argument("--features", type=int, default=100)
+    parser.add_argument("--classes", type=int, default=10)
     parser.add_argument("--variants", default=None,
                         help="comma-separated subset of the variants (default: all)")
     parser.add_argument("--pause", type=float, default=0.15,
@@ -163,23 +179,30 @@ def main(argv=None):
             print(f"note: {env}={os.environ[env]} is set")
 
     for n in (int(s) for s in args.sizes.split(",")):
+        K, D = args.classes, args.features
         X64, y = make_classification(
-            n_samples=n, n_features=D, n_informative=50, n_classes=K, random_state=0
+            n_samples=n, n_features=D, n_informative=min(50, D // 2), n_classes=K, random_state=0
         )
         for dtype_name in args.dtypes.split(","):
             X = np.ascontiguousarray(X64, dtype=np.dtype(dtype_name))
-            check_agreement(X, y, n_threads)
-            fs = variants(X, y, n_threads)
+            check_agreement(X, y, K, n_threads)
+            fs = variants(X, y, K, n_threads)
             if args.variants:
                 fs = {name: fs[name] for name in args.variants.split(",")}
             medians = time_all(fs, args.repeats, args.pause)
-            base, base_min = medians["numpy"]
+            base, base_min = medians.get("numpy", next(iter(medians.values())))
             print(f"\nn={n:,} d={D} k={K} {dtype_name} (X is {X.nbytes / 2**20:.0f} MiB), "
                   f"ms per evaluation over {args.repeats} repeats (the minimum shows the "
                   "time without interference from other processes):")
             for name, (ms, ms_min) in medians.items():
                 print(f"  {name:<15} median {ms:8.2f} ms  numpy/this {base / ms:5.2f}x   "
                       f"min {ms_min:8.2f} ms  numpy/this {base_min / ms_min:5.2f}x")
+            gemms = [medians[g] for g in ("products", "products 1-blas") if g in medians]
+            if "ours" in medians and gemms:  # the floor: the fastest the two GEMMs ran
+                floor = min(g[0] for g in gemms), min(g[1] for g in gemms)
+                ratio = medians["ours"][0] / floor[0], medians["ours"][1] / floor[1]
+                print(f"  ours / two GEMMs (fastest thread setting): median {ratio[0]:.2f}x, "
+                      f"min {ratio[1]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ __all__ = [
     "PROBLEM_NAMES",
     "Problem",
     "build_problems",
+    "make_planted_dense",
     "make_planted_sparse",
     "mean_objective",
 ]
 
 #: Problems in the order they are run; ``--problems`` picks a subset.
-PROBLEM_NAMES = ("iris", "digits", "dense", "dense32", "sparse")
+PROBLEM_NAMES = ("iris", "digits", "dense", "dense32", "sparse", "manyclass")
 
 #: Relative objective gap a solver must reach, by dtype: float64 can resolve
 #: 1e-8; a float32 objective and gradient are only accurate to ~1e-7, so
@@ -35,6 +36,8 @@ DENSE_SIZES = {False: 200_000, True: 5_000}
 SPARSE_SIZES = {False: (100_000, 20_000), True: (5_000, 2_000)}
 SPARSE_NNZ_PER_ROW = 20
 SPARSE_CLASSES = 20
+#: Many classes (a linear probe on embeddings): (n_samples, n_features, n_classes).
+MANYCLASS_SIZES = {False: (30_000, 256, 200), True: (3_000, 32, 20)}
 
 
 @dataclass
@@ -186,6 +189,35 @@ def make_planted_sparse(
     return X, y
 
 
+def make_planted_dense(
+    n_samples: int,
+    n_features: int,
+    n_classes: int,
+    *,
+    score_scale: float = 3.0,
+    random_state: int = 0,
+    dtype=np.float32,
+):
+    """Standard normal features whose labels follow a planted softmax model.
+
+    ``W_true`` has standard normal entries scaled so that the planted scores
+    ``X @ W_true`` have standard deviation ``score_scale``; each label is
+    drawn from ``softmax(x_i @ W_true)`` (Gumbel-max trick), seeded by
+    ``random_state``. Labels are re-coded to ``0..K-1`` (a class may go unseen).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), ``dtype``
+    y : ndarray of int64, shape (n_samples,)
+    """
+    rng = np.random.default_rng(random_state)
+    X = rng.standard_normal((n_samples, n_features))
+    w_true = rng.standard_normal((n_features, n_classes)) * (score_scale / np.sqrt(n_features))
+    gumbel = -np.log(-np.log(rng.uniform(size=(n_samples, n_classes))))
+    y = np.argmax(X @ w_true + gumbel, axis=1)
+    return X.astype(dtype), _encode(y)
+
+
 def _encode(y) -> np.ndarray:
     return np.unique(y, return_inverse=True)[1].astype(np.int64)
 
@@ -239,6 +271,17 @@ def build_problems(names=PROBLEM_NAMES, *, quick: bool = False) -> list[Problem]
                     "sparse", X, y,
                     f"planted-softmax sparse CSR ({n:,} x {p:,}, {X.nnz:,} non-zeros, "
                     f"{SPARSE_NNZ_PER_ROW} per row, {SPARSE_CLASSES} classes, seed 0), float64",
+                    big=not quick,
+                )
+            )
+        elif name == "manyclass":
+            n, p, k = MANYCLASS_SIZES[quick]
+            X, y = make_planted_dense(n, p, k)
+            problems.append(
+                Problem(
+                    "manyclass", X, y,
+                    f"planted-softmax dense ({n:,} x {p}, {k} classes, scores sd 3, seed 0), "
+                    "float32",
                     big=not quick,
                 )
             )

@@ -66,11 +66,16 @@ def small_blocks(monkeypatch):
 
 @pytest.fixture
 def compiled(monkeypatch):
-    """The Numba kernels (dense input), with several chunks and threads on small data."""
+    """The Numba kernels, with several chunks and threads on small data.
+
+    Dense data with at most ``_FUSED_MAX_CLASSES`` classes gets the fused
+    kernels (whatever its number of features), more classes the block path.
+    """
     pytest.importorskip("numba")
     monkeypatch.setattr(_kernels, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(_kernels, "_MIN_WORK_PER_THREAD", 1)
     monkeypatch.setattr(_kernels, "_COMPILED_MIN_WORK", 0)
+    monkeypatch.setattr(_kernels, "_FUSED_MIN_FEATURES", 0)
 
 
 # -- MultinomialCrossEntropy on raw scores ---------------------------------------------------
@@ -328,3 +333,72 @@ def test_compiled_gradient_and_hessp_match_finite_differences(soft, compiled):
     np.testing.assert_allclose(grad, _central_gradient(f, w), rtol=1e-6, atol=1e-7)
     g = lambda u: ll.loss_gradient(u, X, y, sw)[1]  # noqa: E731
     np.testing.assert_allclose(hessp(v), _central_directional(g, w, v), rtol=1e-6, atol=1e-7)
+
+
+# -- many classes: BLAS products with the compiled element-wise kernels between ------------------
+
+
+def _formula(X, y, sw, coef, intercept, v_coef, v_intercept):
+    """Value, gradient and Hessian-vector product by the textbook formulas, in float64."""
+    X = np.asarray(X.todense() if sp.issparse(X) else X, dtype=np.float64)
+    n, k = X.shape[0], coef.shape[0]
+    s = np.ones(n) if sw is None else sw
+    T = _onehot(y, k) if y.ndim == 1 else y
+    Z = X @ coef.T + intercept
+    m = Z.max(axis=1, keepdims=True)
+    P = np.exp(Z - m)
+    lse = np.log(P.sum(axis=1)) + m[:, 0]
+    P /= P.sum(axis=1, keepdims=True)
+    value = float(s @ (lse - (T * Z).sum(axis=1)))
+    G = s[:, None] * (P - T)
+    U = X @ v_coef.T + v_intercept
+    H = s[:, None] * P * (U - (P * U).sum(axis=1, keepdims=True))
+    return value, np.hstack([G.T @ X, G.sum(0)[:, None]]), np.hstack([H.T @ X, H.sum(0)[:, None]])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_many_classes_equal_the_formula(dtype, layout, soft, weighted, compiled):
+    k = 3 * _kernels._FUSED_MAX_CLASSES  # past the crossover: the block path
+    X, y, sw = _data(k, dtype=dtype, layout=layout, soft=soft, weighted=weighted, n=301)
+    ll = _linear(k, True, threads=2)
+    rng = np.random.default_rng(19)
+    w, v = rng.standard_normal(ll.n_params), rng.standard_normal(ll.n_params)
+    value, grad, hessp = ll.loss_gradient_hessp(w, X, y, sw)
+    ref_value, ref_grad, ref_hv = _formula(X, y, sw, *ll.unpack(w), *ll.unpack(v))
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert value == pytest.approx(ref_value, rel=rtol)
+    assert ll.loss(w, X, y, sw) == pytest.approx(ref_value, rel=rtol)
+    np.testing.assert_allclose(grad, ref_grad.ravel(), atol=rtol * np.abs(ref_grad).max())
+    hv = hessp(v)
+    np.testing.assert_allclose(hv, ref_hv.ravel(), atol=rtol * np.abs(ref_hv).max())
+
+
+@pytest.mark.parametrize("soft", [False, True])
+def test_many_classes_match_finite_differences(soft, compiled):
+    k = _kernels._FUSED_MAX_CLASSES + 1
+    X, y, sw = _data(k, soft=soft, n=151)
+    ll = _linear(k, False, threads=2)
+    rng = np.random.default_rng(20)
+    w, v = rng.standard_normal(ll.n_params), rng.standard_normal(ll.n_params)
+    value, grad, hessp = ll.loss_gradient_hessp(w, X, y, sw)
+    f = lambda u: ll.loss(u, X, y, sw)  # noqa: E731
+    np.testing.assert_allclose(grad, _central_gradient(f, w), rtol=1e-6, atol=1e-7)
+    g = lambda u: ll.loss_gradient(u, X, y, sw)[1]  # noqa: E731
+    np.testing.assert_allclose(hessp(v), _central_directional(g, w, v), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_many_classes_extreme_scores(dtype, compiled):
+    """The compiled exp: underflow gives 0, not NaN; a NaN input gives NaN."""
+    k = 2 * _kernels._FUSED_MAX_CLASSES
+    X, y, sw = _data(k, dtype=dtype)
+    ll = _linear(k, True)
+    w = 1e4 * np.random.default_rng(21).standard_normal(ll.n_params)
+    value, grad = ll.loss_gradient(w, X, y, sw)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert value == pytest.approx(_formula(X, y, sw, *ll.unpack(w), *ll.unpack(w))[0], rel=1e-6)
+    X[0, 0] = np.nan
+    assert np.isnan(ll.loss(w, X, y, sw))

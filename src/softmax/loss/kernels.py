@@ -13,9 +13,15 @@ releases the GIL and is held to one thread meanwhile, so the pool owns the
 cores. Each chunk has its own float64 accumulators and they are summed in a
 fixed order, so a result depends only on the data and the thread count.
 
-Large dense problems go instead to the compiled kernels of
-:mod:`softmax.loss.compiled` (when Numba is installed), with the same chunks and
-threads: one fused pass per row, 1.4-1.7x faster than the NumPy blocks.
+When Numba is installed, large problems use the compiled kernels of
+:mod:`softmax.loss.compiled`, with the same chunks and threads. Dense data
+with few classes (``_FUSED_MAX_CLASSES``) and enough features get one fused
+pass per row. Otherwise (many classes, few features, sparse ``X``) the work
+is the two BLAS products per block, which reach near-peak speed once ``k``
+is large, and a compiled kernel does the softmax, loss and gradient on the
+scores in place in the first product's output, in one cache-resident pass
+with a vectorised ``exp``; Hessian-vector products likewise cost two
+products per block and reuse the kept probabilities.
 
 Arrays follow :class:`softmax.loss.linear.LinearModelLoss`; in addition,
 probabilities kept for Hessian products are stored transposed, shape
@@ -62,6 +68,19 @@ _MAX_ACCUMULATOR_BYTES = 64 << 20
 # seconds once per kernel and dtype (then cached on disk); a NumPy evaluation
 # of this size takes ~5-10 ms, so a fit repays it.
 _COMPILED_MIN_WORK = 20_000_000
+# The fused kernels serve dense problems with at most this many classes and
+# at least this many features; the others take the block path (two BLAS
+# products per block, compiled element-wise kernels between). Measured, one
+# thread, time of the block path / fused, float32 (float64) evaluation:
+#   d=20:   k=3 0.54, k=8 0.43 (0.48), k=24 0.40 (0.52): exp-bound, blocks win
+#   d=50:   k=3 0.95, k=5 0.78, k=8 0.60
+#   d=100:  k=3 1.50, k=5 1.29, k=8 1.20 (0.94), k=12 0.92 (1.27), k=24 0.65 (0.69)
+#   d=256:  k=8 0.99 (0.91), k=12 0.88 (0.89), k=16 0.83 (0.81), k=200 0.6
+#   d=1000: k=8 1.15 (1.08), k=12 0.96 (0.99), k=16 0.94 (0.93)
+# Hessian products alike. The crossover is near k=10 for d >= 100 (noisy:
+# 2 shared cores), so k=10 with d=100 stays on the fused kernels.
+_FUSED_MAX_CLASSES = 10
+_FUSED_MIN_FEATURES = 64
 _compiled = None  # the module once imported; False when Numba is missing
 
 _pools: dict[int, ThreadPoolExecutor] = {}
@@ -171,15 +190,9 @@ def _run(worker, plan: tuple[list, int], work: int) -> list:
 
 
 def _compiled_kernels(X, work: int):
-    """The compiled kernels module if they apply to ``X``, else None."""
+    """The compiled kernels module if the problem is large enough to repay it, else None."""
     global _compiled
-    if (
-        work < _COMPILED_MIN_WORK
-        or _compiled is False
-        or not isinstance(X, np.ndarray)
-        or X.dtype not in (np.float32, np.float64)
-        or not X.flags.c_contiguous
-    ):
+    if work < _COMPILED_MIN_WORK or _compiled is False or X.dtype not in (np.float32, np.float64):
         return None
     if _compiled is None:
         try:
@@ -191,20 +204,24 @@ def _compiled_kernels(X, work: int):
     return _compiled
 
 
+def _fused(X, n_classes: int) -> bool:
+    """Whether the fused one-pass kernels beat BLAS products on ``X`` (dense, few classes)."""
+    if not isinstance(X, np.ndarray) or not X.flags.c_contiguous:
+        return False
+    return n_classes <= _FUSED_MAX_CLASSES and X.shape[1] >= _FUSED_MIN_FEATURES
+
+
 def _rows(X, start: int, stop: int):
     """Rows ``start:stop`` of X; X itself for all rows (any sparse format then)."""
     return X if start == 0 and stop == X.shape[0] else X[start:stop]
 
 
-def _scores_T(Xb, W: NDArray, b: NDArray | None, out: NDArray) -> NDArray:
-    """Transposed scores ``W @ Xb.T + b[:, None]`` into ``out`` of shape (k, L)."""
+def _scores_T(Xb, W: NDArray, out: NDArray) -> NDArray:
+    """Transposed scores ``W @ Xb.T`` (no intercept) into ``out`` of shape (k, L)."""
     if sp.issparse(Xb):
         np.copyto(out, np.asarray(Xb @ W.T).T)
-    else:
-        np.matmul(W, Xb.T, out=out)
-    if b is not None:
-        out += b[:, None]
-    return out
+        return out
+    return np.matmul(W, Xb.T, out=out)
 
 
 def _times_X(G: NDArray, Xb, out: NDArray) -> NDArray:
@@ -292,63 +309,91 @@ def loss_gradient(
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
     proba = np.empty((k, n), dtype=dtype) if keep_proba else None
     fast = _compiled_kernels(X, n * d * k)
-    if fast is not None:
+    if fast is not None and _fused(X, k):
         worker = fast.loss_gradient_worker(X, W, b, y, sw, gradient, proba)
-        results = _run(worker, _plan(X, k, threads), n * d * k)
-        return (*_assemble(results, gradient, b is not None, k, d), proba)
+    else:
+        if fast is not None:
+            element = fast.softmax_block_function(b, y, sw, gradient, proba, n, k, dtype)
+        else:
+            element = _softmax_numpy(b, y, sw, gradient, proba)
 
-    def worker(blocks):
-        cache: dict = {}
-        loss = 0.0
-        grad = np.zeros((k, d)) if gradient else None
-        gsum = np.zeros(k) if gradient and b is not None else None
-        gb = np.empty((k, d), dtype=dtype) if gradient else None
-        positions = np.arange(max((e - s for s, e in blocks), default=0))
-        for s, e in blocks:
-            L = e - s
-            Xb = _rows(X, s, e)
-            r = _scores_T(Xb, W, b, _buffer((k, L), dtype, cache))
-            m = r.max(axis=0)
-            r -= m
-            # loss = log(sum exp(z - m)) - t . (z - m) + m (1 - sum t); take
-            # t . (z - m) before r is overwritten (the last term is 0 for codes).
-            if soft:
-                yb = y[s:e].T
-                per_sample = -np.einsum("ij,ij->j", yb, r, dtype=np.float64)
-                per_sample += m * (1 - yb.sum(axis=0, dtype=np.float64))
-            else:
-                target = y[s:e] * L + positions[:L]  # flat positions of the classes in r
-                per_sample = -r.ravel()[target].astype(np.float64)
-            np.exp(r, out=r)
-            total = r.sum(axis=0)
-            per_sample += np.log(total)
-            loss += float(per_sample.sum() if sw is None else np.dot(sw[s:e], per_sample))
-            inv = np.reciprocal(total)
-            if proba is not None:
-                np.multiply(r, inv, out=proba[:, s:e])
-            if not gradient:
-                continue
-            # gradient on the scores: s * (p - t), with s / total in one pass.
-            if sw is None:
-                r *= inv
-                if soft:
-                    r -= yb
-                else:
-                    r.ravel()[target] -= 1
-            else:
-                swb = sw[s:e]
-                r *= inv * swb
-                if soft:
-                    r -= yb * swb
-                else:
-                    r.ravel()[target] -= swb
-            grad += _times_X(r, Xb, gb)
-            if gsum is not None:
-                gsum += r.sum(axis=1)
-        return loss, grad, gsum
+        def worker(blocks):
+            return _over_blocks(X, W, blocks, element, gradient)
 
     results = _run(worker, _plan(X, k, threads), n * d * k)
     return (*_assemble(results, gradient, b is not None, k, d), proba)
+
+
+def _over_blocks(X, W: NDArray, blocks, element, gradient: bool):
+    """``(value, grad, gsum)`` of one chunk: per block two products and ``element`` between.
+
+    ``element(r, start, stop, gsum)`` turns the block's transposed scores
+    ``r = W @ X_b.T`` in place into the weights of the second product
+    ``r @ X_b``, adds their row sums to ``gsum``, and returns a loss (0.0 for
+    Hessian products).
+    """
+    k, d = W.shape
+    cache: dict = {}
+    value = 0.0
+    grad = np.zeros((k, d)) if gradient else None
+    gsum = np.zeros(k)
+    gb = np.empty((k, d), dtype=X.dtype) if gradient else None
+    for s, e in blocks:
+        Xb = _rows(X, s, e)
+        r = _scores_T(Xb, W, _buffer((k, e - s), X.dtype, cache))
+        value += element(r, s, e, gsum)
+        if gradient:
+            grad += _times_X(r, Xb, gb)
+    return value, grad, gsum
+
+
+def _softmax_numpy(b, y, sw, gradient: bool, proba):
+    """The ``element`` of :func:`loss_gradient` in NumPy passes (without Numba)."""
+    soft = is_soft_target(y)
+
+    def element(r, s, e, gsum):
+        L = e - s
+        if b is not None:
+            r += b[:, None]
+        m = r.max(axis=0)
+        r -= m
+        # loss = log(sum exp(z - m)) - t . (z - m) + m (1 - sum t); take
+        # t . (z - m) before r is overwritten (the last term is 0 for codes).
+        if soft:
+            yb = y[s:e].T
+            per_sample = -np.einsum("ij,ij->j", yb, r, dtype=np.float64)
+            per_sample += m * (1 - yb.sum(axis=0, dtype=np.float64))
+        else:
+            target = y[s:e] * L + np.arange(L)  # flat positions of the classes in r
+            per_sample = -r.ravel()[target].astype(np.float64)
+        np.exp(r, out=r)
+        total = r.sum(axis=0)
+        per_sample += np.log(total)
+        loss = float(per_sample.sum() if sw is None else np.dot(sw[s:e], per_sample))
+        inv = np.reciprocal(total)
+        if proba is not None:
+            np.multiply(r, inv, out=proba[:, s:e])
+        if not gradient:
+            return loss
+        # gradient on the scores: s * (p - t), with s / total in one pass.
+        if sw is None:
+            r *= inv
+            if soft:
+                r -= yb
+            else:
+                r.ravel()[target] -= 1
+        else:
+            swb = sw[s:e]
+            r *= inv * swb
+            if soft:
+                r -= yb * swb
+            else:
+                r.ravel()[target] -= swb
+        if b is not None:
+            gsum += r.sum(axis=1)
+        return loss
+
+    return element
 
 
 def hessian_product(
@@ -388,35 +433,37 @@ def hessian_product(
     vb = None if v_intercept is None else np.asarray(v_intercept, dtype=dtype)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
     fast = _compiled_kernels(X, n * d * k)
-    if fast is not None:
+    if fast is not None and _fused(X, k):
         worker = fast.hessian_product_worker(X, proba, V, vb, sw)
     else:
+        if fast is not None:
+            element = fast.hessian_block_function(proba, vb, sw, n, k, dtype)
+        else:
+            element = _hessian_numpy(proba, vb, sw)
 
         def worker(blocks):
-            return _hessian_blocks(X, proba, V, vb, sw, blocks)
+            _, grad, gsum = _over_blocks(X, V, blocks, element, True)
+            return grad, gsum
 
     results = _run(worker, _plan(X, k, threads), n * d * k)
     gsums = None if vb is None else [res[1] for res in results]
     return _gradient([res[0] for res in results], gsums, k, d)
 
 
-def _hessian_blocks(X, proba, V, vb, sw, blocks):
-    """The NumPy path of :func:`hessian_product` on one chunk of row blocks."""
-    k, d = V.shape
-    cache: dict = {}
-    grad = np.zeros((k, d))
-    gsum = np.zeros(k) if vb is not None else None
-    gb = np.empty((k, d), dtype=X.dtype)
-    for s, e in blocks:
-        Xb = _rows(X, s, e)
-        r = _scores_T(Xb, V, vb, _buffer((k, e - s), X.dtype, cache))
+def _hessian_numpy(proba, vb, sw):
+    """The ``element`` of :func:`hessian_product` in NumPy passes (without Numba)."""
+
+    def element(r, s, e, gsum):
+        if vb is not None:
+            r += vb[:, None]
         p = proba[:, s:e]
         r *= p
         # (diag(p) - p p^T) v = p * v - p (p . v)
         r -= p * r.sum(axis=0)
         if sw is not None:
             r *= sw[s:e]
-        grad += _times_X(r, Xb, gb)
-        if gsum is not None:
+        if vb is not None:
             gsum += r.sum(axis=1)
-    return grad, gsum
+        return 0.0
+
+    return element

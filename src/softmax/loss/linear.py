@@ -44,9 +44,11 @@ class LinearModelLoss:
       vectors (soft targets), see :mod:`softmax.loss.cross_entropy`.
 
     ``loss``, ``loss_gradient`` and ``loss_gradient_hessp`` evaluate in row
-    blocks on a few threads (:mod:`softmax.loss.kernels`; large dense ``X`` goes
-    to compiled Numba kernels), reading ``X`` once per evaluation and once
-    per Hessian-vector product.
+    blocks on a few threads (:mod:`softmax.loss.kernels`; large problems go
+    to compiled Numba kernels: one fused pass per row for few classes, two
+    BLAS products per block with the softmax done in place between them for
+    many), reading ``X`` once per evaluation and once per Hessian-vector
+    product.
 
     Parameters
     ----------
