@@ -402,3 +402,64 @@ def test_many_classes_extreme_scores(dtype, compiled):
     assert value == pytest.approx(_formula(X, y, sw, *ll.unpack(w), *ll.unpack(w))[0], rel=1e-6)
     X[0, 0] = np.nan
     assert np.isnan(ll.loss(w, X, y, sw))
+
+
+# -- CSR rows on the compiled kernels (softmax.loss.sparse_kernels) ---------------------------
+
+
+def _csr_variants(X):
+    """CSR ``X`` as SciPy builds it, with 64-bit indices, and unsorted with duplicate entries."""
+    wide = X.copy()  # the constructor would take int64 indices down to int32
+    wide.indices, wide.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    # Each row's entries reversed, then again: unsorted, every value split over two duplicates.
+    parts = [slice(X.indptr[i], X.indptr[i + 1]) for i in range(X.shape[0])]
+    cols = np.concatenate([np.tile(X.indices[r][::-1], 2) for r in parts]).astype(np.int32)
+    data = np.concatenate([np.tile(X.data[r][::-1] / 2, 2) for r in parts]).astype(X.dtype)
+    messy = sp.csr_matrix((data, cols, 2 * X.indptr), X.shape)
+    assert not messy.has_canonical_format
+    return {"scipy": X, "int64": wide, "messy": messy}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [3, 2 * 10 + 1])
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_csr_kernels_equal_the_formula(dtype, k, soft, weighted, compiled, monkeypatch):
+    from softmax.loss import sparse_kernels
+
+    monkeypatch.setattr(_kernels, "_CSR_BLOCK_BYTES", 1)  # 64-row blocks, two threads
+    calls = []
+    for name in ("csr_scores_T", "csr_accumulate_T"):
+        kernel = getattr(sparse_kernels, name)
+        monkeypatch.setattr(sparse_kernels, name,
+                            lambda *a, kernel=kernel, name=name: calls.append(name) or kernel(*a))
+    X, y, sw = _data(k, dtype=dtype, layout="csr", soft=soft, weighted=weighted, n=301)
+    ll = _linear(k, True, threads=2)
+    rng = np.random.default_rng(22)
+    w, v = rng.standard_normal(ll.n_params), rng.standard_normal(ll.n_params)
+    ref_value, ref_grad, ref_hv = _formula(X, y, sw, *ll.unpack(w), *ll.unpack(v))
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for variant, Xv in _csr_variants(X).items():
+        calls.clear()
+        assert variant != "int64" or Xv.indices.dtype == np.int64
+        value, grad, hessp = ll.loss_gradient_hessp(w, Xv, y, sw)
+        assert value == pytest.approx(ref_value, rel=rtol), variant
+        assert ll.loss(w, Xv, y, sw) == pytest.approx(ref_value, rel=rtol)
+        np.testing.assert_allclose(grad, ref_grad.ravel(), atol=rtol * np.abs(ref_grad).max())
+        np.testing.assert_allclose(hessp(v), ref_hv.ravel(), atol=rtol * np.abs(ref_hv).max())
+        assert calls.count("csr_accumulate_T") >= 2 * 5, variant  # blocks on the CSR kernels
+        assert grad.dtype == np.float64
+
+
+def test_csr_kernels_match_finite_differences(compiled, monkeypatch):
+    monkeypatch.setattr(_kernels, "_CSR_BLOCK_BYTES", 1)
+    k = 4
+    X, y, sw = _data(k, layout="csr", n=151)
+    ll = _linear(k, True, threads=2)
+    rng = np.random.default_rng(23)
+    w, v = rng.standard_normal(ll.n_params), rng.standard_normal(ll.n_params)
+    value, grad, hessp = ll.loss_gradient_hessp(w, X, y, sw)
+    f = lambda u: ll.loss(u, X, y, sw)  # noqa: E731
+    np.testing.assert_allclose(grad, _central_gradient(f, w), rtol=1e-6, atol=1e-7)
+    g = lambda u: ll.loss_gradient(u, X, y, sw)[1]  # noqa: E731
+    np.testing.assert_allclose(hessp(v), _central_directional(g, w, v), rtol=1e-6, atol=1e-7)

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, load_iris
+from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from softmax import SoftmaxRegression, load
+from softmax.backends.stream import StochasticRun
 from softmax.loss.linear import LinearModelLoss
 from softmax.solvers import SOLVERS, sgd
 
@@ -79,6 +81,34 @@ def test_curvature_bound_makes_the_default_step_scale_free(iris):
 
 def test_sgd_is_a_registered_solver():
     assert SOLVERS["sgd"] is sgd.SGD
+
+
+def test_partial_fit_reaches_the_optimum_of_a_weakly_penalised_problem():
+    # Standardised wine is nearly separable: with alpha = 1 / (10 n) the curvature
+    # spans L down to alpha, where plain steps of 1 / L end percents above the optimum.
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    n = len(y)
+    alpha = 1 / (10 * n)
+    full = LogisticRegression(C=1 / (alpha * n), tol=1e-12, max_iter=10_000).fit(X, y)
+    order = np.random.default_rng(0).permutation(n)
+    chunks = [order[i : i + 30] for i in range(0, n, 30)]
+    model = SoftmaxRegression(solver="sgd", alpha=alpha, random_state=0)
+    for _ in range(300):  # passes over the chunks, in a fixed order
+        for rows in chunks:
+            model.partial_fit(X[rows], y[rows], classes=np.arange(3))
+    best = _mean_objective(full, X, y, alpha)
+    assert 0 <= _mean_objective(model, X, y, alpha) - best < 1e-3 * best
+
+
+def test_asgd_state_without_momentum_from_older_files_continues_plain(iris):
+    X, y = iris
+    model = SoftmaxRegression(solver="sgd", alpha=1e-3, random_state=0).partial_fit(X, y)
+    arrays, fields = model.sgd_state_.to_file()
+    assert "sgd_m" in arrays and fields["config"]["asgd_momentum"] == 0.95
+    del arrays["sgd_m"], fields["config"]["asgd_momentum"]
+    run = StochasticRun.from_file(fields, arrays, model.sgd_state_.state.w.size)
+    assert run.config.asgd_momentum == 0.0 and run.state.m.size == 0
 
 
 # -- partial_fit ------------------------------------------------------------------------------

@@ -161,7 +161,11 @@ class StochasticRun:
             raise ValueError("unexpected fields")
         if not set(arrays) <= {f"sgd_{name}" for name in cls.ARRAYS}:
             raise ValueError("unexpected optimiser arrays")
-        config = optim.SGDConfig(**fields["config"])
+        settings = fields["config"]
+        if isinstance(settings, dict) and "asgd_momentum" not in settings:
+            # Written before "asgd" took heavy-ball steps: continue with plain ones.
+            settings = {**settings, "asgd_momentum": 0.0}
+        config = optim.SGDConfig(**settings)
         optim.check_config(config)
         if not all(isinstance(v, float) for v in config[2:]):
             raise ValueError("non-float optimiser setting")

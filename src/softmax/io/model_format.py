@@ -29,7 +29,8 @@ A model in the middle of stochastic training (``partial_fit``, or
 loaded model continues exactly where it stopped: the float64 arrays
 ``sgd_w``, ``sgd_m``, ``sgd_v``, ``sgd_w_avg`` (those the optimiser uses, each
 of shape (n_params,)) and the field ``"stochastic"``: the optimiser settings,
-the step count, and the PCG64 generator's state (``bit_generator.state``,
+the step count (settings written before ``asgd_momentum`` existed read as
+0, plain averaged SGD, so older files continue exactly), and the PCG64 generator's state (``bit_generator.state``,
 plain integers; no other generator is accepted), as the model's
 ``sgd_state_`` writes them (:meth:`softmax.backends.stream.StochasticRun.to_file`).
 A ``random_state`` that is a generator object is stored as None: the saved

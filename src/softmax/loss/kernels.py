@@ -80,6 +80,9 @@ _COMPILED_MIN_WORK = 20_000_000
 # Hessian products alike. The crossover is near k=10 for d >= 100 (noisy:
 # 2 shared cores), so k=10 with d=100 stays on the fused kernels.
 _FUSED_MAX_CLASSES = 10
+# Bytes of the (n_classes, block) scores per block for CSR rows on the compiled
+# kernels: the scores stay in cache between the products and the softmax.
+_CSR_BLOCK_BYTES = 256 << 10
 _FUSED_MIN_FEATURES = 64
 _compiled = None  # the module once imported; False when Numba is missing
 
@@ -143,14 +146,18 @@ def _split(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:]))
 
 
-def _plan(X, n_classes: int, threads: int) -> tuple[list[list[tuple[int, int]]], int]:
+def _plan(
+    X, n_classes: int, threads: int, compiled: bool = False
+) -> tuple[list[list[tuple[int, int]]], int]:
     """Row blocks ``(start, stop)`` grouped into contiguous chunks, and the threads to use.
 
     Dense ``X``: blocks of about ``_BLOCK_BYTES``, in ``_CHUNKS_PER_THREAD``
-    chunks per thread. Sparse ``X``: the products are SciPy's and gain
-    nothing from cache-sized blocks (measured: 30 blocks were 25% slower
-    than one, from per-block overhead), so CSR gets one block per thread and
-    CSC, whose row slices would copy the matrix, one block.
+    chunks per thread. Sparse ``X``: SciPy's products gain nothing from
+    cache-sized blocks (measured: 30 blocks were 25% slower than one, from
+    per-block overhead), so CSR gets one block per thread and CSC, whose row
+    slices would copy the matrix, one block. With the ``compiled`` CSR
+    kernels (no per-block copies) each thread's rows are cut into blocks
+    whose scores, ``(n_classes, block)``, take ``_CSR_BLOCK_BYTES``.
     """
     n, d = X.shape
     if n == 0:
@@ -159,8 +166,13 @@ def _plan(X, n_classes: int, threads: int) -> tuple[list[list[tuple[int, int]]],
     work = n_classes * (X.nnz + n if sparse else n * max(d, 1))
     threads = int(max(1, min(threads, n, work // _MIN_WORK_PER_THREAD)))
     if sparse:
-        threads = threads if X.format == "csr" else 1
-        return [[r] for r in _split(0, n, threads)], threads
+        if X.format != "csr":
+            return [[(0, n)]], 1
+        if not compiled:
+            return [[r] for r in _split(0, n, threads)], threads
+        rows = max(64, _CSR_BLOCK_BYTES // (X.dtype.itemsize * n_classes))
+        plan = [_split(lo, hi, -(-(hi - lo) // rows)) for lo, hi in _split(0, n, threads)]
+        return plan, threads
     rows = max(64, _BLOCK_BYTES // (X.dtype.itemsize * max(d, n_classes, 1)))
     if n <= rows:
         return [[(0, n)]], 1
@@ -317,21 +329,26 @@ def loss_gradient(
         else:
             element = _softmax_numpy(b, y, sw, gradient, proba)
 
-        def worker(blocks):
-            return _over_blocks(X, W, blocks, element, gradient)
+        csr = _csr_kernels(X, fast)
 
-    results = _run(worker, _plan(X, k, threads), n * d * k)
+        def worker(blocks):
+            return _over_blocks(X, W, blocks, element, gradient, csr)
+
+    results = _run(worker, _plan(X, k, threads, fast is not None), n * d * k)
     return (*_assemble(results, gradient, b is not None, k, d), proba)
 
 
-def _over_blocks(X, W: NDArray, blocks, element, gradient: bool):
+def _over_blocks(X, W: NDArray, blocks, element, gradient: bool, csr=None):
     """``(value, grad, gsum)`` of one chunk: per block two products and ``element`` between.
 
     ``element(r, start, stop, gsum)`` turns the block's transposed scores
     ``r = W @ X_b.T`` in place into the weights of the second product
     ``r @ X_b``, adds their row sums to ``gsum``, and returns a loss (0.0 for
-    Hessian products).
+    Hessian products). ``csr``: the module :mod:`softmax.loss.sparse_kernels`
+    when X is CSR and compiled kernels serve, which then do both products.
     """
+    if csr is not None:
+        return csr.over_blocks(X, W, blocks, element, gradient)
     k, d = W.shape
     cache: dict = {}
     value = 0.0
@@ -345,6 +362,17 @@ def _over_blocks(X, W: NDArray, blocks, element, gradient: bool):
         if gradient:
             grad += _times_X(r, Xb, gb)
     return value, grad, gsum
+
+
+def _csr_kernels(X, fast):
+    """:mod:`softmax.loss.sparse_kernels` for CSR ``X`` when compiled kernels serve, else None."""
+    if fast is None or not sp.issparse(X) or X.format != "csr":
+        return None
+    if X.data.dtype != X.dtype or X.indices.dtype != X.indptr.dtype:
+        return None  # not as SciPy builds them: the SciPy products serve
+    from . import sparse_kernels
+
+    return sparse_kernels
 
 
 def _softmax_numpy(b, y, sw, gradient: bool, proba):
@@ -441,11 +469,13 @@ def hessian_product(
         else:
             element = _hessian_numpy(proba, vb, sw)
 
+        csr = _csr_kernels(X, fast)
+
         def worker(blocks):
-            _, grad, gsum = _over_blocks(X, V, blocks, element, True)
+            _, grad, gsum = _over_blocks(X, V, blocks, element, True, csr)
             return grad, gsum
 
-    results = _run(worker, _plan(X, k, threads), n * d * k)
+    results = _run(worker, _plan(X, k, threads, fast is not None), n * d * k)
     gsums = None if vb is None else [res[1] for res in results]
     return _gradient([res[0] for res in results], gsums, k, d)
 

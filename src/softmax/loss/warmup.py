@@ -13,7 +13,8 @@ It goes through the public functions of :mod:`softmax.loss.kernels`, on
 problems just large enough for them to choose the compiled kernels, with
 every kind of argument a fit passes them (float32 and float64 rows, class
 codes and target matrices, with and without intercept, sample weights,
-gradient and kept probabilities, few and many classes, Hessian products),
+gradient and kept probabilities, few and many classes, Hessian products,
+CSR rows with 32- and 64-bit indices),
 so it compiles whichever kernels :mod:`~softmax.loss.kernels` picks, as many
 signatures as they have, and nothing more.
 """
@@ -54,6 +55,24 @@ def _problem(dtype, k: int, rng: np.random.Generator):
     return X, codes, soft
 
 
+def _warm_csr(dtype, k: int, rng: np.random.Generator) -> None:
+    """The CSR kernels (:mod:`softmax.loss.sparse_kernels`), with 32- and 64-bit indices."""
+    import scipy.sparse as sp
+
+    min_work = getattr(kernels, "_COMPILED_MIN_WORK", 20_000_000)
+    n = 256
+    X = sp.random(n, math.ceil(min_work / (n * k)), density=1e-3, format="csr", dtype=dtype,
+                  random_state=0)
+    wide = X.copy()  # the constructor would take int64 indices down to int32
+    wide.indices, wide.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    coef = rng.standard_normal((k, X.shape[1])) * 0.1
+    for Xs in (X, wide):
+        _, _, proba = kernels.loss_gradient(
+            Xs, coef, None, np.arange(n) % k, None, gradient=True, keep_proba=True
+        )
+        kernels.hessian_product(Xs, proba, coef, None, None)
+
+
 def warm_up(*, verbose: bool = False) -> float | None:
     """Compile, or load from Numba's cache, every kernel that a fit may use.
 
@@ -90,6 +109,8 @@ def warm_up(*, verbose: bool = False) -> float | None:
             )
             if keep:
                 kernels.hessian_product(X, proba, coef, b, sw)
+        if k == _FEW_CLASSES:  # the CSR kernels depend on the dtype only
+            _warm_csr(X.dtype, k, rng)
     seconds = time.perf_counter() - start
     if verbose:
         print(f"Numba kernels ready in {seconds:.1f} s.", file=sys.stderr)

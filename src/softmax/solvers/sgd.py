@@ -120,7 +120,11 @@ class SGD(Solver):
                 objective.feature_sample(), objective.linear_loss.fit_intercept
             )
             eta0 = default_step(self.optimizer, curvature, alpha)
-        return SGDConfig(self.optimizer, self.schedule, float(eta0), float(alpha))
+        # Plain averaged steps in memory: heavy-ball momentum makes the objective
+        # non-monotone from epoch to epoch, which the stall rule would take for the end.
+        return SGDConfig(
+            self.optimizer, self.schedule, float(eta0), float(alpha), asgd_momentum=0.0
+        )
 
     def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         from .._progress import RowProgress  # deferred: rich is only needed when verbose
