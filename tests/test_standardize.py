@@ -71,3 +71,21 @@ def test_warm_start_and_no_penalty_optimum(wine):
     assert model.objective_history_[-1] <= plain.objective_history_[-1] + 1e-12
     model.fit(X, y)
     assert model.n_iter_ <= 2
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_newton_cg_preconditions_in_standardised_coordinates(fit_intercept):
+    """standardize=True takes the iterations of a fit on pre-standardised data (was 18 vs 10)."""
+    X, y = load_digits(return_X_y=True)
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    mean, scale = feature_mean_scale(X, sw, center=fit_intercept)
+    loss = StandardizedLinearLoss(LinearModelLoss(10, X.shape[1], fit_intercept), mean, scale)
+    second = (sw / sw.sum()) @ np.square(X)
+    expected = (sw / sw.sum()) @ np.square((X - mean) / scale)
+    np.testing.assert_allclose(loss.solver_second_moments(second), expected, atol=1e-10)
+    Xs = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    fits = [
+        SoftmaxRegression(solver="newton-cg", standardize=std, tol=1e-8).fit(data, y)
+        for std, data in ((True, X), (False, Xs))
+    ]
+    assert fits[0].n_iter_[0] <= fits[1].n_iter_[0] + 1

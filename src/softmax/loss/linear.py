@@ -113,6 +113,10 @@ class LinearModelLoss:
         """Rows of ``X`` as the solver's coordinates see them: ``X`` itself here."""
         return X
 
+    def solver_second_moments(self, second: NDArray) -> NDArray:
+        """Weighted means of ``x_j ** 2`` in the solver's coordinates, from those of ``X``."""
+        return second
+
     def raw_prediction(self, X, coef: NDArray, intercept: NDArray) -> NDArray:
         """Raw scores ``X @ coef.T + intercept`` of shape (n_samples, n_classes)."""
         raw = X @ coef.T.astype(X.dtype, copy=False)

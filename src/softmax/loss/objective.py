@@ -232,7 +232,7 @@ class Objective:
         """
         loss = self.linear_loss
         moments = np.ones(loss.n_features + int(loss.fit_intercept))
-        moments[: loss.n_features] = self.rows.second_moments()
+        moments[: loss.n_features] = loss.solver_second_moments(self.rows.second_moments())
         return moments
 
     # -- Row subsets, for the stochastic solvers (rows in memory) ------------------------

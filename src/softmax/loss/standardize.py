@@ -155,6 +155,15 @@ class StandardizedLinearLoss:
         X = X.toarray() if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
         return (X - self.mean) / self.scale
 
+    def solver_second_moments(self, second: NDArray) -> NDArray:
+        """Weighted means of ``((x_j - mean_j) / scale_j) ** 2`` from those of ``x_j ** 2``.
+
+        ``mean`` is the weighted mean itself (or 0 without centring), so the
+        cross term ``2 mean E[x]`` is ``2 mean ** 2``: 1 for every varying feature
+        when centred. Newton-CG's preconditioner needs these, not the raw ones.
+        """
+        return np.maximum(second - self.mean**2, 0.0) / self.scale**2
+
     def to_original_coef(self, theta: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         """``coef`` (k, d) and ``intercept`` (k,) in the original feature units."""
         return theta / self.scale, b - theta @ self._shift
