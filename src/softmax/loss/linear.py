@@ -216,21 +216,32 @@ class LinearModelLoss:
             Entry ``(a, j)`` is ``sum_i s_i p_ia (1 - p_ia) x_ij^2`` (``x_ij = 1``
             for the intercept column).
         """
-        coef, intercept = self.unpack(w)
-        D = np.zeros((self.n_classes, self.n_features + int(self.fit_intercept)))
-        for rows in self._row_blocks(X, self.n_features + self.n_classes):
-            Xb = X[rows]
-            proba = self._proba(Xb, coef, intercept)
-            h = proba * (1 - proba)
-            if sample_weight is not None:
-                h *= sample_weight[rows, None]
-            sq = np.square(Xb) if isinstance(Xb, np.ndarray) else Xb.multiply(Xb)
-            D[:, : self.n_features] += np.asarray(sq.T @ h).T
-            if center is not None:  # sum h (x - c)^2 = sum h x^2 - 2 c sum h x + c^2 sum h
-                D[:, : self.n_features] -= 2 * center * np.asarray(Xb.T @ h).T
-                D[:, : self.n_features] += center**2 * h.sum(axis=0, dtype=np.float64)[:, None]
-            if self.fit_intercept:
-                D[:, self.n_features] += h.sum(axis=0, dtype=np.float64)
+        coef, intercept = self._coef_intercept(w)
+        n, d = X.shape
+        # Only the probabilities are used: the class codes only feed the discarded loss.
+        _, _, proba = _kernels.loss_gradient(
+            X, coef, intercept, np.zeros(n, dtype=np.intp), None,
+            gradient=False, keep_proba=True, threads=self.n_threads,
+        )
+        h = proba * (1 - proba)  # (n_classes, n_samples), in X's dtype
+        if sample_weight is not None:
+            h *= sample_weight.astype(h.dtype, copy=False)
+        D = np.zeros((self.n_classes, d + int(self.fit_intercept)))
+        if isinstance(X, np.ndarray):
+            # Row blocks bound the squared temporary; each block is one GEMM.
+            for rows in self._row_blocks(X, d):
+                D[:, :d] += h[:, rows] @ np.square(X[rows])
+                if center is not None:
+                    D[:, :d] -= 2 * center * (h[:, rows] @ X[rows])
+        else:
+            D[:, :d] = np.asarray(X.multiply(X).T @ h.T).T
+            if center is not None:
+                D[:, :d] -= 2 * center * np.asarray(X.T @ h.T).T
+        hsum = h.sum(axis=1, dtype=np.float64)
+        if center is not None:  # sum h (x - c)^2 = sum h x^2 - 2 c sum h x + c^2 sum h
+            D[:, :d] += center**2 * hsum[:, None]
+        if self.fit_intercept:
+            D[:, d] = hsum
         return D.ravel()
 
     def gradient_hessian(

@@ -107,12 +107,17 @@ def backtrack(
     return None
 
 
-def conjugate_gradient(hessp, grad: NDArray, diag: NDArray | None, target: float, max_iter: int):
-    """Approximately solve ``H d = -grad`` by (Jacobi-preconditioned) CG from ``d = 0``.
+def conjugate_gradient(
+    hessp, grad: NDArray, precondition: Callable[[NDArray], NDArray] | None,
+    target: float, max_iter: int,
+):
+    """Approximately solve ``H d = -grad`` by (preconditioned) CG from ``d = 0``.
 
-    Returns the iterate once the residual norm is at most ``target``, after
-    ``max_iter`` iterations, or at the first direction of non-positive curvature
-    (singular or indefinite ``H``); every iterate is a descent direction.
+    ``precondition(r)`` applies the inverse of a symmetric positive definite
+    approximation of ``H`` (None: the identity). Returns the iterate once the
+    residual norm is at most ``target``, after ``max_iter`` iterations, or at
+    the first direction of non-positive curvature (singular or indefinite
+    ``H``); every iterate is a descent direction.
 
     Returns
     -------
@@ -120,13 +125,10 @@ def conjugate_gradient(hessp, grad: NDArray, diag: NDArray | None, target: float
     n_iter : int
         Hessian-vector products used.
     """
-    if diag is not None:
-        # Zero diagonal entries (an all-zero feature without penalty) get a floor:
-        # the residual is zero there anyway.
-        inverse = 1.0 / np.maximum(diag, 1e-12 * max(float(diag.max()), 1e-300))
+    apply = precondition if precondition is not None else (lambda r: r)
     d = np.zeros_like(grad)
     r = -grad
-    z = r * inverse if diag is not None else r
+    z = apply(r)
     p = z.copy()
     rz = float(np.dot(r, z))
     for i in range(max_iter):
@@ -141,7 +143,7 @@ def conjugate_gradient(hessp, grad: NDArray, diag: NDArray | None, target: float
         alpha = rz / curvature
         d += alpha * p
         r -= alpha * hp
-        z = r * inverse if diag is not None else r
+        z = apply(r)
         rz, rz_old = float(np.dot(r, z)), rz
         p = z + (rz / rz_old) * p
     return d, max_iter
