@@ -193,9 +193,6 @@ class LinearModelLoss:
         rows = max(1, self._BLOCK_ELEMENTS // max(width, 1))
         return (slice(i, i + rows) for i in range(0, X.shape[0], rows))
 
-    def _proba(self, X, coef: NDArray, intercept: NDArray) -> NDArray:
-        return self.base_loss.log_normalizer_proba(self.raw_prediction(X, coef, intercept))[1]
-
     def hessian_diagonal(
         self, w: NDArray, X, sample_weight: NDArray | None = None, center: NDArray | None = None
     ) -> NDArray:
@@ -269,16 +266,18 @@ class LinearModelLoss:
         hessian : ndarray of shape (n_params, n_params), float64
             Products are done in ``X``'s dtype, accumulated in float64.
         """
-        value, grad = self.loss_gradient(w, X, y, sample_weight)
-        coef, intercept = self.unpack(w)
+        value, grad, proba = _kernels.loss_gradient(
+            X, *self._coef_intercept(w), y, sample_weight, keep_proba=True, threads=self.n_threads
+        )
+        proba = proba.T  # (n_samples, n_classes), a view
         dense = isinstance(X, np.ndarray)
         if dense or X.nnz > self._SPARSE_DENSIFY * X.shape[0] * X.shape[1]:
-            hessian = self._hessian_blocked(X, coef, intercept, sample_weight)
+            hessian = self._hessian_blocked(X, proba, sample_weight)
         else:
-            hessian = self._hessian_sparse(X, coef, intercept, sample_weight)
-        return value, grad, hessian
+            hessian = self._hessian_sparse(X, proba, sample_weight)
+        return value, grad.ravel(), hessian
 
-    def _hessian_blocked(self, X, coef, intercept, sample_weight) -> NDArray:
+    def _hessian_blocked(self, X, proba: NDArray, sample_weight) -> NDArray:
         """Dense path: per row block, one symmetric product for all class pairs.
 
         ``Z`` has rows ``sqrt(s_i) p_i ⊗ xt_i``, so ``Z^T Z`` is the ``p p^T`` part
@@ -302,7 +301,7 @@ class LinearModelLoss:
             for i in range(start, stop, rows_per_block):
                 rows = slice(i, min(i + rows_per_block, stop))
                 Xb = X[rows]
-                proba = self._proba(Xb, coef, intercept)
+                pb = proba[rows]
                 Xb = Xb if isinstance(Xb, np.ndarray) else Xb.toarray()
                 xt = np.empty((Xb.shape[0], q), dtype=Xb.dtype)
                 xt[:, :d] = Xb
@@ -310,10 +309,10 @@ class LinearModelLoss:
                     xt[:, d] = 1
                 if sample_weight is not None:
                     xt *= np.sqrt(sample_weight[rows])[:, None]
-                Z = (proba[:, :, None] * xt[:, None, :]).reshape(xt.shape[0], k * q)
+                Z = (pb[:, :, None] * xt[:, None, :]).reshape(xt.shape[0], k * q)
                 block = Z.T @ Z
                 del Z
-                root = np.sqrt(proba * (1 - proba))
+                root = np.sqrt(pb * (1 - pb))
                 for a in range(k):
                     xa = xt * root[:, a, None]
                     block[a * q : (a + 1) * q, a * q : (a + 1) * q] = -(xa.T @ xa)
@@ -328,11 +327,10 @@ class LinearModelLoss:
             parts = list(pool.map(accumulate, bounds[:-1], bounds[1:]))
         return sum(parts[1:], parts[0])
 
-    def _hessian_sparse(self, X, coef, intercept, sample_weight) -> NDArray:
+    def _hessian_sparse(self, X, proba: NDArray, sample_weight) -> NDArray:
         """Sparse path: one sparse ``X^T diag(h_ab) X`` per class pair ``a <= b``."""
         k, d = self.n_classes, self.n_features
         q = d + int(self.fit_intercept)
-        proba = self._proba(X, coef, intercept)
         s = np.ones(X.shape[0], X.dtype) if sample_weight is None else sample_weight
         X = X.tocsr()
         XT = X.T.tocsr()

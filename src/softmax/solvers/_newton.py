@@ -44,10 +44,15 @@ def invariance_projector(objective: Objective, w: NDArray) -> Callable[[NDArray]
     n_classes = objective.linear_loss.n_classes
     penalty = objective.penalty_hessian_diagonal(w).reshape(n_classes, -1)
     columns = np.flatnonzero(np.all(penalty == 0, axis=0))
+    if columns.size and np.all(np.diff(columns) == 1):
+        # A slice (the intercepts; everything when C=inf): this runs a few
+        # times per iteration, a fancy index costs more than the arithmetic on
+        # small problems.
+        columns = slice(columns[0], columns[-1] + 1)
 
     def project(v: NDArray) -> NDArray:
         V = v.reshape(n_classes, -1).copy()
-        V[:, columns] -= V[:, columns].mean(axis=0)
+        V[:, columns] -= V[:, columns].sum(axis=0) / n_classes
         return V.ravel()
 
     return project

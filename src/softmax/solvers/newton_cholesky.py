@@ -59,18 +59,16 @@ class NewtonCholesky(Solver):
             gmax = float(np.max(np.abs(grad)))
             if gmax <= stop.tol:
                 return SolverResult(w, it - 1, True, "gradient below tol", gmax, history)
-            if hessian is None:
-                # The line search evaluated value and gradient here, not the Hessian.
-                _, _, hessian = objective.value_grad_hessian(w)
             direction = project(newton_direction(hessian, project(grad)))
-            hessian = None
+            # Trial points get their Hessian too: the full step is nearly always
+            # taken, and the next iteration needs it there (a halving wastes one).
             found = backtrack(
-                objective.value_grad, w, value, grad, direction,
+                objective.value_grad_hessian, w, value, grad, direction,
                 rounding=rounding_error(objective, value),
             )
             if found is None:
                 return line_search_failed(objective, w, it - 1, gmax, history)
-            w, (value, grad) = found
+            w, (value, grad, hessian) = found
             history.append(value)
             stop.report(it, value, grad)
         gmax = float(np.max(np.abs(grad)))
