@@ -212,8 +212,11 @@ def _direct_solve(
         Z = np.column_stack([np.ones(n), Z])
     W = Y[:, :, None] * np.eye(n_classes) - own[:, :, None] * y[:, None, :]
     W -= np.swapaxes(own[:, :, None] * y[:, None, :], 1, 2)
-    size = g.size
-    M = np.einsum("iab,ij,il->ajbl", W, Z, Z, optimize=True).reshape(size, size)
+    size, q = g.size, Z.shape[1]
+    # sum_i W_i kron z_i z_i' as one product (an einsum took 10x longer on anes96).
+    outer = (Z[:, :, None] * Z[:, None, :]).reshape(n, q * q)
+    M = (W.reshape(n, -1).T @ outer).reshape(n_classes, n_classes, q, q)
+    M = M.transpose(0, 2, 1, 3).reshape(size, size)
     return np.linalg.lstsq(M, g.ravel(), rcond=None)[0].reshape(g.shape)
 
 
