@@ -42,6 +42,7 @@ LAYERS: dict[str, int] = {
     "functions": 0,
     "explain": 0,
     "_errors": 0,
+    "_optional": 0,
     "_version": 0,
     "_progress": 0,
     # 1..4: the numerical core
@@ -58,6 +59,7 @@ LAYERS: dict[str, int] = {
     "plotting": 6,
     "datasets": 6,
     "bandits": 6,
+    "selection": 6,
     # 7: the command line, and ``python -m softmax``, which runs it
     "cli": 7,
     "__main__": 7,
@@ -69,6 +71,7 @@ SAME_LEVEL: dict[tuple[str, str], str] = {
     ("explain", "_errors"): "bad numbers are the one user-error type",
     ("estimator", "model"): "the estimator builds the problem description once per fit",
     ("datasets", "io"): "bundled data sets are read with the table and IDX readers",
+    ("plotting", "selection"): "the cross-validation pictures are typed with SoftmaxRegressionCV",
     ("__main__", "cli"): "python -m softmax runs the command line",
 }
 
@@ -78,6 +81,8 @@ SAME_LEVEL: dict[tuple[str, str], str] = {
 UPWARD: dict[tuple[str, str], str] = {
     ("estimator", "inference"): "SoftmaxRegression.inference is a front door to softmax.inference",
     ("estimator", "io"): "SoftmaxRegression.save is a front door to softmax.io.model_file",
+    ("model", "io"): "SoftmaxRegression.to_onnx (model/export.py's mixin, which keeps "
+                     "estimator.py small) is a front door to softmax.io.onnx_export",
 }
 
 FITTED = ("coef_", "intercept_", "classes_", "n_iter_", "converged_",

@@ -11,21 +11,24 @@ from softmax.datasets import BUNDLED, Dataset, load_dataset, read_features, read
 
 
 @pytest.mark.parametrize(
-    ("name", "shape", "target", "classes"),
+    ("name", "shape", "target", "classes", "text"),
     [
-        ("iris", (150, 4), "species", ["setosa", "versicolor", "virginica"]),
-        ("wine", (178, 13), "cultivar", ["class_0", "class_1", "class_2"]),
-        ("digits", (1797, 64), "digit", list(range(10))),
-        ("penguins", (342, 4), "species", ["Adelie", "Chinstrap", "Gentoo"]),
+        ("iris", (150, 4), "species", ["setosa", "versicolor", "virginica"], []),
+        ("wine", (178, 13), "cultivar", ["class_0", "class_1", "class_2"], []),
+        ("digits", (1797, 64), "digit", list(range(10)), []),
+        ("penguins", (333, 6), "species", ["Adelie", "Chinstrap", "Gentoo"], ["island", "sex"]),
     ],
 )
-def test_bundled(name, shape, target, classes):
+def test_bundled(name, shape, target, classes, text):
     data = load_dataset(name)
     assert isinstance(data, Dataset)
     assert data.X.shape == shape
     assert data.y.shape == (shape[0],)
-    assert (data.X.dtypes == np.float64).all()
-    assert np.isfinite(data.X.to_numpy()).all()
+    numbers = data.X.drop(columns=text)
+    assert (numbers.dtypes == np.float64).all()
+    assert np.isfinite(numbers.to_numpy()).all()
+    for column in text:  # categorical columns: text, in every row
+        assert data.X[column].map(type).eq(str).all()
     assert data.name == name and data.target == target == data.y.name
     assert sorted(data.y.unique()) == classes
 
@@ -39,6 +42,8 @@ def test_bundled_names_and_default():
         "bill_depth_mm",
         "flipper_length_mm",
         "body_mass_g",
+        "island",
+        "sex",
     ]
     assert load_dataset("digits").y.dtype.kind == "i"
 

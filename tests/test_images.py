@@ -228,7 +228,7 @@ def test_fit_idx_files_with_plots_and_model(tmp_path):
     written = {p.name for p in out.iterdir()}
     assert written == {"training.png", "confusion_matrix.png", "reliability.png", "weights.png"}
     assert all((out / name).read_bytes()[:8] == PNG for name in written)
-    assert stdout.count("wrote ") == 4
+    assert stderr.count("wrote ") == 4  # messages go to stderr, the report to stdout
     extra = read_metadata(tmp_path / "m.softmax")["extra"]
     assert extra["dataset"] == str(images) and extra["target"] == "label"
 

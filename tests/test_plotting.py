@@ -255,11 +255,11 @@ def run_cli(*args):
 
 def test_cli_explain_plot(tmp_path):
     out = tmp_path / "new" / "pictures"
-    code, stdout, _ = run_cli("explain", "3", "7", "14", "--plot", out)
+    code, stdout, stderr = run_cli("explain", "3", "7", "14", "--plot", out)
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["beta_sweep.png", "explain.png"]
     assert is_png(out / "explain.png") and is_png(out / "beta_sweep.png")
-    assert "1.7e-05" in stdout and stdout.count("wrote ") == 2
+    assert "1.7e-05" in stdout and stderr.count("wrote ") == 2  # messages on stderr
 
 
 def test_cli_fit_plot_two_features(tmp_path, iris2):

@@ -9,13 +9,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import functions
-from .backends import dask as _dask
-from .model import stochastic, training
+from .model import device, predictions, stochastic, training
 from .model.calibration import fit_temperature
-from .model.fitted import register, set_temperature
+from .model.design import FormulaMixin
+from .model.export import ExportMixin
+from .model.fitted import HostArray, register, set_temperature
 from .model.parameters import PARAMETER_CONSTRAINTS
 from .solvers import IterationInfo
 
@@ -23,7 +22,7 @@ __all__ = ["SoftmaxRegression"]
 
 
 @register
-class SoftmaxRegression(ClassifierMixin, BaseEstimator):
+class SoftmaxRegression(FormulaMixin, ExportMixin, ClassifierMixin, BaseEstimator):
     """Softmax regression (multinomial logistic regression).
 
     A linear model gives each class a score ``z_k = x . coef_[k] + intercept_[k]``;
@@ -157,11 +156,18 @@ default="auto"
         with ``early_stopping``, has not improved by more than ``tol`` for
         this many epochs. Without ``early_stopping`` that is a stall: not
         converged, with a warning (streams of chunks count it as converged).
+    formula : str or None, default=None
+        A formulaic formula such as ``"species ~ bill_length_mm + C(island)"``;
+        see :meth:`from_formula` and :mod:`softmax.model.formula`.
+    handle_unknown : {"warn", "error"}, default="warn"
+        A category not seen in training: all-zero indicators and an
+        ``UnknownCategoryWarning``, or an ``UnknownCategoryError``.
 
-    Large data: ``fit`` also takes Dask arrays and DataFrames
-    (:mod:`softmax.backends.dask`) and streams of chunks
-    (:class:`softmax.backends.stream.ChunkStream`); :meth:`partial_fit`
-    trains on one chunk at a time.
+    Tables: ``X`` may be a pandas DataFrame with text, categorical and boolean
+    columns, one-hot encoded as :mod:`softmax.model.columns` says. Large data:
+    ``fit`` also takes Dask arrays and DataFrames (:mod:`softmax.backends.dask`)
+    and streams of chunks (:class:`softmax.backends.stream.ChunkStream`);
+    :meth:`partial_fit` trains on one chunk at a time.
 
     Attributes
     ----------
@@ -173,8 +179,12 @@ default="auto"
     intercept_ : ndarray of shape (n_classes,)
         Intercepts, centred to sum to zero; zeros when ``fit_intercept=False``.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Present when ``X`` had string column names.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Present when ``X`` had string column names (the input columns).
+    feature_encoding_ : ColumnEncoding, FormulaDesign or None
+        How the columns of ``X`` become the columns of ``coef_``; None for numbers.
+    feature_names_out_ : ndarray of shape (n_features,)
+        Names of the columns of ``coef_``: ``island[Dream]``, ``C(island)[T.Dream]``.
     n_iter_ : ndarray of shape (1,), dtype int32
         Iterations (epochs for ``"sgd"``, :meth:`partial_fit` calls), as
         scikit-learn's ``n_iter_``.
@@ -206,6 +216,8 @@ default="auto"
     """
 
     _parameter_constraints: dict = PARAMETER_CONSTRAINTS
+    objective_history_ = HostArray(np.float64)
+    feature_names_out_ = HostArray(object)
 
     def __init__(
         self,
@@ -232,6 +244,8 @@ default="auto"
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
+        formula: str | None = None,
+        handle_unknown: str = "warn",
     ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
@@ -255,14 +269,17 @@ default="auto"
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.formula = formula
+        self.handle_unknown = handle_unknown
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = not device.unsupported(self)
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None):
         """Fit the model.
 
         Parameters
@@ -275,7 +292,8 @@ default="auto"
         y : array-like of shape (n_samples,), or (n_samples, n_classes)
             Class labels (strings or numbers; at least two classes), or soft
             targets: one probability vector per row (a DataFrame's column
-            names become ``classes_``, otherwise ``0 .. n_classes - 1``).
+            names become ``classes_``, otherwise ``0 .. n_classes - 1``); None
+            when the ``formula`` names the label column.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each sample.
 
@@ -333,13 +351,6 @@ default="auto"
         """
         return stochastic.partial_fit(self, X, y, classes, sample_weight)
 
-    def _raw(self, X: ArrayLike) -> NDArray:
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False
-        )
-        return np.asarray(X @ self.coef_.T.astype(X.dtype)) + self.intercept_.astype(X.dtype)
-
     def decision_function(self, X: ArrayLike) -> NDArray:
         """Class scores ``X @ coef_.T + intercept_``.
 
@@ -348,32 +359,22 @@ default="auto"
         scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
             For two classes, the log-odds ``z_1 - z_0`` of ``classes_[1]``.
         """
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, "decision_function", X)  # a lazy Dask array
-        raw = self._raw(X)
-        return raw[:, 1] - raw[:, 0] if raw.shape[1] == 2 else raw
+        return predictions.predict(self, "decision_function", X)
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order.
 
         ``softmax(beta_ * scores)``, with ``beta_`` set by :meth:`calibrate` (1 before).
         """
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, "predict_proba", X)  # a lazy Dask array
-        return functions.softmax(self._raw(X), axis=1, beta=getattr(self, "beta_", 1.0))
+        return predictions.predict(self, "predict_proba", X)
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
         """Log of :meth:`predict_proba`, computed stably, shape (n_samples, n_classes)."""
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, "predict_log_proba", X)  # a lazy Dask array
-        return functions.log_softmax(self._raw(X), axis=1, beta=getattr(self, "beta_", 1.0))
+        return predictions.predict(self, "predict_log_proba", X)
 
     def predict(self, X: ArrayLike) -> NDArray:
         """Most probable class for each sample, shape (n_samples,)."""
-        if _dask.is_dask_collection(X):
-            return _dask.predict(self, "predict", X)  # a lazy Dask array
-        raw = self._raw(X)  # first, so an unfitted model raises NotFittedError
-        return self.classes_[np.argmax(raw, axis=1)]
+        return predictions.predict(self, "predict", X)
 
     def save(
         self, path: str | os.PathLike, *, extra: dict | None = None, key: bytes | str | None = None
@@ -396,12 +397,14 @@ default="auto"
         """
         from .io.model_file import save
 
+        device.refuse(self, "save")
+
         return save(self, path, extra=extra, key=key)
 
     def inference(
         self,
         X: ArrayLike,
-        y: ArrayLike,
+        y: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
         cov_type: str = "nonrobust",
         reference=None,
@@ -417,8 +420,11 @@ default="auto"
         ``cov_type`` one of ``"nonrobust"``, ``"HC0"``, ``"HC1"``, ``"cluster"``
         (with ``groups``). The estimate is refined by Newton steps on ``X, y``;
         separated data without a penalty get a warning and Firth estimates.
+        ``y`` may be None when the ``formula`` names the label column of ``X``.
         """
         from .inference.results import inference
+
+        device.refuse(self, "inference", X)
 
         return inference(
             self, X, y, sample_weight, cov_type, reference, groups,
@@ -475,6 +481,9 @@ default="auto"
         >>> bool(log_loss(y_val, model.predict_proba(X_val)) < before)
         True
         """
-        beta = fit_temperature(self._raw(X_val), y_val, self.classes_, sample_weight)
+        device.refuse(self, "calibrate", X_val)
+        beta = fit_temperature(
+            predictions.predict(self, "scores", X_val), y_val, self.classes_, sample_weight
+        )
         set_temperature(self, beta)
         return self

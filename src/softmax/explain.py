@@ -36,6 +36,12 @@ class Comparison:
     normalized : ndarray of shape (n,) or None
         Sum-normalisation; ``None`` where it is undefined (scores summing to 0).
     softmax : ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> c = compare([3, 7, 14])
+    >>> c.hardmax, c.normalized.round(2)
+    (array([0., 0., 1.]), array([0.12, 0.29, 0.58]))
     """
 
     scores: NDArray[np.float64]
@@ -52,6 +58,14 @@ def compare(scores: ArrayLike, beta: float = 1.0) -> Comparison:
     ------
     SoftmaxInputError
         For fewer than two scores or non-finite scores.
+
+    Examples
+    --------
+    >>> c = compare([0.3, 0.7, 1.4])
+    >>> [format_probability(p) for p in c.softmax]
+    ['0.18', '0.27', '0.55']
+    >>> compare([3, 7, 14], beta=0).softmax.round(3)  # beta = 0: uniform
+    array([0.333, 0.333, 0.333])
     """
     z = np.asarray(scores, dtype=np.float64).ravel()
     if z.size < 2:
@@ -66,7 +80,13 @@ def compare(scores: ArrayLike, beta: float = 1.0) -> Comparison:
 
 
 def explanation(c: Comparison) -> list[str]:
-    """Three sentences on what the comparison shows, computed from its scores."""
+    """Three sentences on what the comparison shows, computed from its scores.
+
+    Examples
+    --------
+    >>> explanation(compare([3, 7, 14]))[0]
+    'Hard-max gives everything to the largest score (14) and ignores how far behind the others are.'
+    """
     z = c.scores
     with np.errstate(over="ignore"):
         total, tenfold = z.sum(), 10 * z
@@ -115,6 +135,11 @@ def format_probability(p: float) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> format_probability(0.125), format_probability(1.67e-5), format_probability(0.99907)
+    ('0.13', '1.7e-05', '0.999')
     """
     p = float(p)
     if p in (0, 1):

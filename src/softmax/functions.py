@@ -115,6 +115,13 @@ def log_softmax(z: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray[np.f
     Returns
     -------
     log_p : ndarray of the same shape and floating dtype as ``z``
+
+    Examples
+    --------
+    >>> log_softmax([0.3, 0.7, 1.4]).round(2)
+    array([-1.7, -1.3, -0.6])
+    >>> log_softmax([0, 1000])  # log(softmax(...)) would give -inf
+    array([-1000.,     0.])
     """
     z = _as_float(z)
     beta = _check_beta(beta)
@@ -135,6 +142,13 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> NDArray[n
     out : ndarray
         Shape of ``z`` without ``axis`` (or with length 1 if ``keepdims``).
         ``-inf`` where all scores are ``-inf``; ``+inf`` where any is ``+inf``.
+
+    Examples
+    --------
+    >>> float(logsumexp([3, 7, 14]).round(4))
+    14.0009
+    >>> float(logsumexp([1000, 1000]))  # log(2 * e**1000), no overflow
+    1000.6931471805599
     """
     # SciPy's own max-shift overflows harmlessly for scores spanning the float
     # range (the far terms become exp(-inf) = 0); keep that from warning.
@@ -151,6 +165,13 @@ def hardmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     Returns
     -------
     p : ndarray of the same shape and floating dtype as ``z``
+
+    Examples
+    --------
+    >>> hardmax([3, 7, 14])
+    array([0., 0., 1.])
+    >>> hardmax([3, 7, 7])  # a tie shares the mass
+    array([0. , 0.5, 0.5])
     """
     z = _as_float(z)
     top = (z == np.max(z, axis=axis, keepdims=True)).astype(z.dtype)
@@ -169,6 +190,13 @@ def normalize(z: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     ------
     ValueError
         Where a sum along ``axis`` is zero (the ratio is undefined) or not finite.
+
+    Examples
+    --------
+    >>> normalize([3, 7, 14]).round(2)
+    array([0.12, 0.29, 0.58])
+    >>> np.allclose(normalize([0.3, 0.7, 1.4]), normalize([3, 7, 14]))  # blind to scale
+    True
     """
     z = _as_float(z)
     with np.errstate(over="ignore"):  # an overflowing sum is reported below
@@ -192,6 +220,13 @@ def sigmoid(x: ArrayLike, beta: float = 1.0) -> NDArray[np.floating]:
     Returns
     -------
     p : ndarray of the same shape and floating dtype as ``x``
+
+    Examples
+    --------
+    >>> float(sigmoid(0.0))
+    0.5
+    >>> bool(np.isclose(sigmoid(2.0), softmax([0, 2.0])[1]))  # two-class softmax
+    True
     """
     x = _as_float(x)
     return _special().expit(x * _check_beta(beta))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._optional import require
 from .simulate import BanditResult
 from .testbed import Testbed
 
@@ -34,10 +35,19 @@ def plot_results(
     labels : sequence of str, optional
         Legend entries; the policies' descriptions by default.
     dpi : int, default=120
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from softmax.bandits import SoftmaxPolicy, Testbed, simulate
+    >>> results = [simulate(SoftmaxPolicy(beta=b), Testbed(), runs=50, steps=50, seed=0)
+    ...            for b in (1.0, 4.0)]
+    >>> plot_results(results, Path(tempfile.mkdtemp()) / "curves.png")
     """
     # A bare Figure on the Agg canvas: no pyplot, so no global backend switch,
     # no display needed, and nothing left open in a user's session.
-    import matplotlib
+    matplotlib = require("matplotlib", "plot", "Drawing the bandit curves")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -52,7 +52,20 @@ State = TypeVar("State")
 
 
 class Policy(Protocol[State]):
-    """What :func:`~softmax.bandits.simulate` needs from a policy."""
+    """What :func:`~softmax.bandits.simulate` needs from a policy.
+
+    Examples
+    --------
+    >>> from softmax.bandits import Testbed, simulate
+    >>> class AlwaysFirst:  # any object with these four methods is a Policy
+    ...     def init(self, runs, k, rng): return np.zeros((runs, k))
+    ...     def select(self, state, t, rng): return np.zeros(len(state), dtype=np.intp)
+    ...     def update(self, state, actions, rewards, t): return state
+    ...     def describe(self): return "always arm 0"
+    >>> result = simulate(AlwaysFirst(), Testbed(k=10), runs=100, steps=10, seed=0)
+    >>> result.label, float(result.optimal_fraction.mean())  # arm 0 is best in 1 run of 10
+    ('always arm 0', 0.1)
+    """
 
     def init(self, runs: int, k: int, rng: np.random.Generator) -> State: ...
 
@@ -75,6 +88,12 @@ class ValueState:
         Estimated value of each arm.
     n : ndarray of shape (runs, k)
         How often each arm was pulled.
+
+    Examples
+    --------
+    >>> state = EpsilonGreedy().init(runs=2, k=3, rng=np.random.default_rng(0))
+    >>> state.q.shape, float(state.n.sum())
+    ((2, 3), 0.0)
     """
 
     q: NDArray[np.float64]
@@ -95,6 +114,12 @@ class PreferenceState:
         Number of updates so far.
     pi : ndarray of shape (runs, k) or None
         ``softmax(h)`` as of the last ``select``, until the next ``update``.
+
+    Examples
+    --------
+    >>> state = GradientBandit().init(runs=2, k=3, rng=np.random.default_rng(0))
+    >>> state.h.shape, state.baseline.shape, state.count
+    ((2, 3), (2,), 0)
     """
 
     h: NDArray[np.float64]
@@ -172,6 +197,17 @@ class EpsilonGreedy(_ValuePolicy):
         Initial value estimate of every arm.
     alpha : float or None, default=None
         Constant step size in (0, 1]; ``None`` uses sample averages.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> greedy = EpsilonGreedy(epsilon=0.0)
+    >>> state = greedy.init(runs=1, k=3, rng=rng)
+    >>> state = greedy.update(state, np.array([2]), np.array([1.0]), t=1)  # arm 2 paid 1
+    >>> state.q, greedy.select(state, t=2, rng=rng)  # so greedy picks it again
+    (array([[0., 0., 1.]]), array([2]))
+    >>> EpsilonGreedy(0.1, initial=5.0, alpha=0.1).describe()
+    'epsilon-greedy 0.1 (Q1=5, alpha=0.1)'
     """
 
     epsilon: float | Schedule = 0.1
@@ -210,6 +246,13 @@ class UCB(_ValuePolicy):
         Degree of exploration, >= 0.
     initial, alpha :
         As for :class:`EpsilonGreedy`.
+
+    Examples
+    --------
+    >>> from softmax.bandits import Testbed, simulate
+    >>> result = simulate(UCB(c=2), Testbed(k=10), runs=200, steps=200, seed=0)
+    >>> bool(result.optimal_fraction[-50:].mean() > 0.5)
+    True
     """
 
     c: float = 2.0
@@ -242,6 +285,14 @@ class SoftmaxPolicy(_ValuePolicy):
         :class:`~softmax.bandits.schedules.Linear`.
     initial, alpha :
         As for :class:`EpsilonGreedy`.
+
+    Examples
+    --------
+    >>> state = ValueState(q=np.array([[0.0, 1.0]]), n=np.ones((1, 2)))
+    >>> SoftmaxPolicy(beta=2.0).probabilities(state, t=1).round(3)
+    array([[0.119, 0.881]])
+    >>> SoftmaxPolicy(beta=0.0).probabilities(state, t=1)  # beta = 0: uniformly random
+    array([[0.5, 0.5]])
     """
 
     beta: float | Schedule = 4.0
@@ -281,6 +332,13 @@ class BoltzmannGumbel(_ValuePolicy):
         The paper's ``C``: the scale of the exploration noise, > 0.
     initial, alpha :
         As for :class:`EpsilonGreedy`.
+
+    Examples
+    --------
+    >>> from softmax.bandits import Testbed, simulate
+    >>> result = simulate(BoltzmannGumbel(c=0.5), Testbed(k=10), runs=200, steps=200, seed=0)
+    >>> bool(result.optimal_fraction[-50:].mean() > 0.7)
+    True
     """
 
     c: float = 0.5
@@ -321,6 +379,14 @@ class GradientBandit:
         Step size, > 0.
     baseline : bool, default=True
         Whether to subtract the average reward.
+
+    Examples
+    --------
+    >>> bandit = GradientBandit(alpha=0.5, baseline=False)
+    >>> state = bandit.init(runs=1, k=2, rng=np.random.default_rng(0))
+    >>> state = bandit.update(state, np.array([1]), np.array([1.0]), t=1)  # arm 1 paid 1
+    >>> state.h, bandit.probabilities(state).round(3)
+    (array([[-0.25,  0.25]]), array([[0.378, 0.622]]))
     """
 
     alpha: float = 0.1

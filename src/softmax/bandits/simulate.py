@@ -77,6 +77,13 @@ class BanditResult:
         The seed given to :func:`simulate` (``None`` for a Generator or no seed).
     seconds : float
         Wall time of the simulation.
+
+    Examples
+    --------
+    >>> from softmax.bandits import SoftmaxPolicy, Testbed
+    >>> result = simulate(SoftmaxPolicy(beta=4.0), Testbed(k=10), runs=100, steps=50, seed=0)
+    >>> result.mean_reward.shape, result.runs, result.label
+    ((50,), 100, 'softmax beta=4')
     """
 
     mean_reward: NDArray[np.float64]

@@ -106,6 +106,12 @@ class Method:
     checked : bool
         Whether the reproduction must match within the tolerances (the
         textbook's own figures); ``False`` for approximate literature values.
+
+    Examples
+    --------
+    >>> m = method("ucb=2")
+    >>> m.policy.describe(), m.reward, m.optimal
+    ('UCB c=2', 1.48, 0.86)
     """
 
     spec: str

@@ -18,6 +18,8 @@ lazy_command("evaluate", f"{__name__}.predict",
              "Score a saved model on labelled data: accuracy, log-loss, per-class metrics.")
 lazy_command("info", f"{__name__}.info",
              "Show what a model file holds: versions, classes, features, settings, coefficients.")
+lazy_command("export", f"{__name__}.export",
+             "Write a saved model as an ONNX graph that computes its labels and probabilities.")
 lazy_command("explain", f"{__name__}.explain",
              "Compare hard-max, sum-normalisation and softmax on a few scores.")
 lazy_command("bandit", f"{__name__}.bandit",

@@ -28,6 +28,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from .._optional import MissingDependencyError
 from .._version import __version__
 
 __all__ = ["app", "command", "console", "err_console", "lazy_command"]
@@ -107,8 +108,9 @@ console = Console(markup=False, emoji=False)
 err_console = Console(stderr=True, markup=False, emoji=False)
 
 # What bad input raises: SoftmaxInputError and scikit-learn's parameter errors
-# are ValueErrors, unwritable outputs OSErrors, diverging fits FloatingPointError.
-_USER_ERRORS = (ValueError, OSError, FloatingPointError)
+# are ValueErrors, unwritable outputs OSErrors, diverging fits FloatingPointError;
+# a feature whose optional package is missing, MissingDependencyError.
+_USER_ERRORS = (ValueError, OSError, FloatingPointError, MissingDependencyError)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -140,7 +142,10 @@ def _reporting_user_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
     def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with warnings.catch_warnings(record=True) as caught:
             try:
-                return command(*args, **kwargs)
+                result = command(*args, **kwargs)
+                # Here, not at the interpreter's exit, so that a reader who left is met below.
+                sys.stdout.flush()
+                return result
             except BrokenPipeError:
                 # The reader (`| head`) left: not an error. Point stdout at devnull so
                 # the interpreter's final flush does not fail again, and exit as a

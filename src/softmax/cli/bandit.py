@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+import sys
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -18,6 +20,7 @@ from ..bandits import TEXTBOOK, BanditResult, Method, method, plot_results, simu
 from ..bandits.simulate import FINAL_STEPS
 from ..bandits.textbook import FAMILIES
 from .app import command, console
+from .output import Output
 
 __all__ = ["bandit"]
 
@@ -96,7 +99,7 @@ def bandit(
         mixed = len({m.testbed for m in methods}) > 1
         labels = [f"{m.label} [{m.testbed.describe()}]" for m in methods] if mixed else None
         plot_results(results, plot, labels=labels)
-        console.print(f"curves saved to {plot}")
+        Output().note(f"curves saved to {plot}")
 
 
 def _simulate_all(methods: list[Method], runs: int, steps: int, seed: int) -> list[BanditResult]:
@@ -104,7 +107,9 @@ def _simulate_all(methods: list[Method], runs: int, steps: int, seed: int) -> li
         TextColumn("simulating {task.fields[label]}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=console,
+        # stderr, on a terminal only: stdout holds the table.
+        console=Console(stderr=True, markup=False, emoji=False),
+        disable=not sys.stderr.isatty(),
         transient=True,
     )
     results = []

@@ -10,6 +10,7 @@ from rich.table import Table
 from ..explain import compare, explanation, format_probability
 from .app import command, console
 from .options import PlotDirOpt
+from .output import Output
 from .plots import explain_plots, plot_folder
 
 __all__ = ["explain"]
@@ -60,4 +61,4 @@ def explain(
         console.print(line)
     if plot is not None:
         for path in explain_plots(plot_folder(plot), scores, beta):
-            console.print(f"wrote {path}")
+            Output().note(f"wrote {path}")  # stderr: stdout holds the comparison

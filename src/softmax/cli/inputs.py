@@ -1,19 +1,97 @@
-"""What the commands on a saved model read: the model file, its key, and data in its features."""
+"""What the commands read: the model file, its key, data in its features, and which
+columns of a table are features (``--features``, ``--drop``, ``--formula``,
+``--sample-weight``, ``--keep``), declared here with the logic behind them.
+
+Columns of text (``island`` holding ``Torgersen``) are categorical features,
+one-hot encoded by the estimator as in the library (:mod:`softmax.model.columns`);
+how a column is told to be text is said in :mod:`softmax.io.tables`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
+from typing import Annotated
 
 import pandas as pd
+import typer
 from numpy.typing import NDArray
 
 from .._errors import SoftmaxInputError
-from ..datasets import load_dataset, names_for_message, read_features
+from ..datasets import Dataset, load_dataset, names_for_message, read_features, read_table
 from ..estimator import SoftmaxRegression
 from ..io.model_file import load, read_metadata
-from ..io.tables import Table, open_table
+from ..io.tables import Table, feature_columns, open_table, read_frame
+from ..model.design import text_columns
+from ..model.formula import formula_columns, formula_has_intercept
 
-__all__ = ["feature_names", "load_model", "prediction_data", "read_key", "require_labels"]
+__all__ = [
+    "DropOpt",
+    "FeaturesOpt",
+    "FormulaOpt",
+    "KeepOpt",
+    "SampleWeightOpt",
+    "StrictOpt",
+    "TrainingColumns",
+    "feature_names",
+    "load_model",
+    "prediction_data",
+    "read_key",
+    "require_labels",
+    "split_names",
+]
+
+FeaturesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--features",
+        metavar="COL,...",
+        help="Feature columns of DATA, comma-separated (default: every column but the target).",
+        show_default=False,
+    ),
+]
+DropOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--drop", metavar="COL,...", help="Columns of DATA that are not features (ids, notes).",
+        show_default=False,
+    ),
+]  # fmt: skip
+FormulaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--formula",
+        help="A formulaic formula, such as 'species ~ bill_length_mm + C(island)': the "
+        "features are its terms, its left side the target (needs softmax[formula]).",
+        show_default=False,
+    ),
+]
+SampleWeightOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sample-weight",
+        metavar="COL",
+        help="Column of DATA holding non-negative row weights (not a feature).",
+        show_default=False,
+    ),
+]
+KeepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keep",
+        metavar="COL,...",
+        help="Columns of DATA (ids) copied to the output, first, comma-separated.",
+        show_default=False,
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Refuse categories not seen in training (default: score them with all-zero "
+        "indicators for that column, with a warning).",
+    ),
+]
 
 
 def read_key(path: str | None) -> bytes | None:
@@ -49,6 +127,127 @@ def feature_names(model: SoftmaxRegression) -> list[str] | None:
     return None if names is None else [str(n) for n in names]
 
 
+def split_names(value: str | None) -> list[str] | None:
+    """``"id, name"`` -> ``["id", "name"]``; None stays None.
+
+    Raises
+    ------
+    SoftmaxInputError
+        If a name is empty (``"a,,b"``).
+    """
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise SoftmaxInputError(f"{value!r} is not a comma-separated list of column names.")
+    return names
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingColumns:
+    """Which columns ``softmax fit`` trains on: ``--features``, ``--drop``, ``--formula``,
+    ``--sample-weight``.
+
+    Attributes
+    ----------
+    features : list of str or None
+        The feature columns; None for every column but the target (and the others).
+    drop : list of str
+        Columns that are not features.
+    formula : str or None
+        A formula; then its terms are the features and its left side the target.
+    sample_weight : str or None
+        The column of row weights.
+    """
+
+    features: list[str] | None = None
+    drop: list[str] = dataclasses.field(default_factory=list)
+    formula: str | None = None
+    sample_weight: str | None = None
+
+    @classmethod
+    def from_options(
+        cls, features: str | None, drop: str | None, formula: str | None,
+        sample_weight: str | None,
+    ) -> TrainingColumns:  # fmt: skip
+        """From the options as typed; a formula goes with none of --features and --drop."""
+        if formula is not None and (features is not None or drop is not None):
+            raise SoftmaxInputError(
+                "--formula names the features itself; give it without --features and --drop."
+            )
+        return cls(split_names(features), split_names(drop) or [], formula, sample_weight)
+
+    def refuse(self, where: str) -> None:
+        """Fail when any of these options was given: they are not available `where`."""
+        given = [option for option, value in (
+            ("--features", self.features), ("--drop", self.drop), ("--formula", self.formula),
+            ("--sample-weight", self.sample_weight)) if value]  # fmt: skip
+        if given:
+            verb = "is" if len(given) == 1 else "are"
+            raise SoftmaxInputError(f"{', '.join(given)} {verb} not available {where}.")
+
+    def read(self, data: str | Table, target: str | None, dropna: bool) -> Dataset:
+        """The training rows of DATA: the chosen features, labels and weights.
+
+        With a formula, the features are the columns its terms read, kept as
+        read (formulaic decides what they are), and the target is the column
+        its left side names.
+        """
+        table = open_table(data)
+        if self.formula is None:
+            return read_table(
+                table, target, dropna=dropna, features=self.features, drop=self.drop,
+                sample_weight=self.sample_weight,
+            )  # fmt: skip
+        # Read whole once to find the columns the formula reads, and again by read_table,
+        # which checks them (a table of standard input is a temporary file: it can).
+        variables, lhs = formula_columns(self.formula, read_frame(table))
+        return read_table(
+            table, self._target(lhs, target), dropna=dropna, features=variables,
+            sample_weight=self.sample_weight, text=variables,
+        )  # fmt: skip
+
+    def select(self, bundled: Dataset) -> Dataset:
+        """The chosen columns of a bundled data set."""
+        if self.sample_weight is not None:
+            raise SoftmaxInputError("--sample-weight names a column of DATA; the bundled data "
+                                    "sets have no weights.")  # fmt: skip
+        if self.formula is not None:
+            variables, lhs = formula_columns(self.formula, bundled.X)
+            target = self._target(lhs, bundled.target)
+            if target != bundled.target:
+                raise SoftmaxInputError(
+                    f"The bundled data set {bundled.name!r} has the target column "
+                    f"{bundled.target!r}, not {target!r}."
+                )
+        else:
+            variables = feature_columns(
+                list(bundled.X.columns), repr(bundled.name), bundled.target,
+                features=self.features, drop=self.drop,
+            )  # fmt: skip
+        return dataclasses.replace(bundled, X=bundled.X[variables])
+
+    def params(self) -> dict:
+        """The estimator's parameters for these columns: the formula and its intercept."""
+        if self.formula is None:
+            return {}
+        return {"formula": self.formula, "fit_intercept": formula_has_intercept(self.formula)}
+
+    @staticmethod
+    def weights_of(source: Dataset, X: pd.DataFrame) -> NDArray | None:
+        """The weights of the rows of `X`, a part of ``source.X`` (None without weights)."""
+        if source.sample_weight is None:
+            return None
+        return source.sample_weight.loc[X.index].to_numpy()
+
+    def _target(self, lhs: str | None, target: str | None) -> str | None:
+        if lhs is not None and target is not None and lhs != target:
+            raise SoftmaxInputError(
+                f"The formula's left side names the target {lhs!r}, but --target is {target!r}."
+            )
+        return lhs or target
+
+
 def prediction_data(
     model: SoftmaxRegression,
     data: str | Table | None,
@@ -75,7 +274,7 @@ def prediction_data(
     names = feature_names(model)
     if data is not None:
         table = open_table(data)
-        X, y = read_features(table, names, target=target, dropna=dropna)
+        X, y = read_features(table, names, target=target, dropna=dropna, text=text_columns(model))
         source = table.shown
     else:
         bundled = load_dataset(dataset)

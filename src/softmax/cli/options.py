@@ -6,6 +6,7 @@ same option reads the same in every command's ``--help``.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -21,10 +22,13 @@ __all__ = [
     "DataArg",
     "DatasetOpt",
     "DropnaOpt",
+    "Format",
     "KeyFileOpt",
     "ModelArg",
     "PlotDirOpt",
+    "QuietOpt",
     "StoredTargetOpt",
+    "format_option",
 ]
 
 #: What DATA may be, for every command's help.
@@ -60,6 +64,37 @@ StoredTargetOpt = Annotated[
         show_default=False,
     ),
 ]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "-q",
+        "--quiet",
+        help="No progress bar and no messages on stderr; errors and warnings still show.",
+    ),
+]
+
+
+class Format(StrEnum):
+    """How a command writes its report on stdout."""
+
+    text = "text"
+    json = "json"
+    csv = "csv"
+
+
+def format_option(csv_holds: str, json_holds: str) -> typer.models.OptionInfo:
+    """The ``--format`` option of a command, its help saying what CSV and JSON hold.
+
+    Use as ``Annotated[Format, format_option(...)]``.
+    """
+    return typer.Option(
+        "--format",
+        case_sensitive=False,
+        help=f"text: tables (plain, unwrapped when stdout is not a terminal); json: "
+        f"{json_holds}; csv: {csv_holds}.",
+    )
+
+
 PlotDirOpt = Annotated[
     str | None,
     typer.Option(

@@ -68,7 +68,7 @@ def fit_plots(
     )
     if plotting.image_shape(model.n_features_in_, list(X_all.columns)) is not None:
         plotting.plot_weights(model, path=save("weights.png"))
-    if model.n_features_in_ == 2:
+    if model.n_features_in_ == 2 and model.feature_encoding_ is None:  # two numeric axes
         plotting.plot_decision_regions(model, X_all, np.asarray(y_all),
                                        path=save("decision_regions.png"))
     return written

@@ -15,7 +15,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ..loss.threads import single_threaded_blas
 from .._errors import SoftmaxInputError
@@ -28,6 +28,7 @@ from .separation import (
     no_separation_certificate,
 )
 from ..loss.standardize import feature_mean_scale
+from ..model.design import design_matrix, labels_for
 from ..model.problem import class_weights
 
 from .options import InferenceOptions
@@ -70,7 +71,7 @@ def _rows(model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, gr
     (``sample_weight`` times ``class_weight``) and cluster ``group_codes``
     (n,) or None.
     """
-    X = validate_data(model, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False)
+    X = design_matrix(model, X, dtype=np.float64)  # a table's columns encoded as in fit
     X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) != X.shape[0]:
@@ -103,6 +104,7 @@ def _rows(model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, gr
 def _estimate(
     model, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None, options: InferenceOptions
 ) -> dict[str, Any]:
+    y = labels_for(model, X, y)
     dependent = str(getattr(y, "name", None) or "y")
     X, codes, raw, group_codes = _rows(model, X, y, sample_weight, options.groups)
     classes = model.classes_
@@ -280,10 +282,8 @@ def _reference_index(classes: NDArray, reference) -> int:
 
 
 def _feature_names(model) -> list[str]:
-    names = getattr(model, "feature_names_in_", None)
-    if names is None:
-        return [f"x{j}" for j in range(model.n_features_in_)]
-    return [str(n) for n in names]
+    """The names of the columns of ``coef_`` (encoded columns, formula terms)."""
+    return [str(n) for n in model.feature_names_out_]
 
 
 def _check_rank(Z: NDArray, weights: NDArray, terms: list[str]) -> None:
@@ -297,7 +297,9 @@ def _check_rank(Z: NDArray, weights: NDArray, terms: list[str]) -> None:
         dropped = [terms[j] for j in pivots[rank:]]
         raise SoftmaxInputError(
             f"The terms {dropped} are linear combinations of the other terms (collinear), so "
-            "their unpenalised coefficients are not identified; drop them or use a finite C."
+            "their unpenalised coefficients are not identified; drop them or use a finite C "
+            "(one-hot encoded columns always are: a formula such as 'y ~ C(island)' codes "
+            "each against a reference level)."
         )
 
 

@@ -30,6 +30,19 @@ class HypothesisTest:
     pvalue : float
     hypothesis : str
         The null hypothesis, in words.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = np.where(X[:, 0] + rng.logistic(size=200) > 0, "yes", "no")  # x1 plays no part
+    >>> test = SoftmaxRegression(C=np.inf).fit(X, y).inference(X, y).wald_test(features=["x1"])
+    >>> test.df, round(test.pvalue, 2)
+    (1, 0.81)
+    >>> print(test)
+    Wald test of no effect of x1 on any class: chi2(1) = 0.0594, p = 0.8075
     """
 
     test: str

@@ -43,6 +43,20 @@ class MarginalEffects:
         ``d P(class) / d feature``; each row sums to 0 over the classes.
     cov : pandas.DataFrame of shape (n_features * n_classes,) * 2
         Delta-method covariance; rows and columns indexed by (feature, class).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = np.where(X[:, 0] + rng.logistic(size=200) > 0, "yes", "no")  # x1 plays no part
+    >>> me = SoftmaxRegression(C=np.inf).fit(X, y).inference(X, y).marginal_effects()
+    >>> me.effects.round(3)  # doctest: +NORMALIZE_WHITESPACE
+    class       no    yes
+    feature
+    x0      -0.223  0.223
+    x1       0.008 -0.008
     """
 
     at: str

@@ -46,6 +46,15 @@ class InferenceOptions:
         sampling weights, rescaled to sum to the number of rows (``n``).
     separation : {"firth", "ridge", "error"}, default="firth"
         Remedy when unpenalised data are separated.
+
+    Examples
+    --------
+    >>> InferenceOptions(cov_type="hc1").cov_type
+    'HC1'
+    >>> InferenceOptions(cov_type="cluster")
+    Traceback (most recent call last):
+        ...
+    ValueError: groups is required with cov_type='cluster' and used only there
     """
 
     cov_type: str = "nonrobust"

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
-from sklearn.utils.validation import validate_data
 
 from .core import form_map
 from .estimation import _reference_index, estimate
@@ -25,6 +24,7 @@ from .options import InferenceOptions
 from .separation import SeparationReport
 from .summary import InferenceSummary, notes, summarize, tidy_frame
 from ..functions import softmax
+from ..model.design import design_matrix
 
 __all__ = ["InferenceResults", "inference", "lr_test"]
 
@@ -32,7 +32,7 @@ __all__ = ["InferenceResults", "inference", "lr_test"]
 def inference(
     model,
     X: ArrayLike,
-    y: ArrayLike,
+    y: ArrayLike | None = None,
     sample_weight: ArrayLike | None = None,
     cov_type: str = "nonrobust",
     reference: Any = None,
@@ -53,8 +53,9 @@ def inference(
     X : array-like or sparse matrix of shape (n_samples, n_features)
         Data to make inference on, usually the training data; used as a
         dense float64 array.
-    y : array-like of shape (n_samples,)
-        Labels, all among ``model.classes_``; every class must occur.
+    y : array-like of shape (n_samples,), optional
+        Labels, all among ``model.classes_``; every class must occur. None
+        takes the label column of ``X`` that the model's ``formula`` names.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights, read as ``weights_kind`` says; the model's
         ``class_weight`` multiplies them, as in ``fit``.
@@ -140,6 +141,19 @@ class InferenceResults:
         fits, where it is ``tr((I + P)^{-1} I)``.
     dependent : str
         Name of the label variable (``y.name`` or ``"y"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = np.where(X[:, 0] + rng.logistic(size=200) > 0, "yes", "no")  # x1 plays no part
+    >>> res = SoftmaxRegression(C=np.inf).fit(X, y).inference(X, y)
+    >>> res.method, str(res.reference), res.terms, round(res.llf, 2)
+    ('mle', 'no', ['intercept', 'x0', 'x1'], -117.36)
+    >>> res.params["yes"].round(2).tolist()  # class "yes" against the reference "no"
+    [0.13, 1.11, -0.04]
     """
 
     def __init__(self, **fields: Any) -> None:
@@ -411,8 +425,7 @@ class InferenceResults:
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
         """Class probabilities at the refined estimate, shape (n_samples, K)."""
-        X = validate_data(self._model, X, accept_sparse=["csr", "csc"], dtype=np.float64,
-                          reset=False)
+        X = design_matrix(self._model, X, dtype=np.float64)
         X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
         Z = np.column_stack([np.ones(len(X)), X]) if len(self.terms) > len(self.features) else X
         eta = np.zeros((len(X), len(self.classes)))
@@ -442,6 +455,18 @@ def lr_test(restricted: InferenceResults, full: InferenceResults) -> HypothesisT
         If a fit is penalised or bias-reduced (its ``llf`` is not the
         maximum, so the chi-squared law does not hold), or the models are not
         nested on the same data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = np.where(X[:, 0] + rng.logistic(size=200) > 0, "yes", "no")  # x1 plays no part
+    >>> full = SoftmaxRegression(C=np.inf).fit(X, y).inference(X, y)
+    >>> small = SoftmaxRegression(C=np.inf).fit(X[:, :1], y).inference(X[:, :1], y)
+    >>> print(lr_test(small, full))
+    likelihood ratio test of no effect of x1 on any class: chi2(1) = 0.0595, p = 0.8072
     """
     for name, res in (("restricted", restricted), ("full", full)):
         if res.method != "mle":

@@ -24,7 +24,24 @@ __all__ = [
 
 
 class SeparationWarning(UserWarning):
-    """The data separate some classes, so their maximum-likelihood estimate does not exist."""
+    """The data separate some classes, so their maximum-likelihood estimate does not exist.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> from softmax.datasets import load_dataset
+    >>> iris = load_dataset("iris")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = SoftmaxRegression(C=np.inf, max_iter=100).fit(iris.X, iris.y)
+    ...     res = model.inference(iris.X, iris.y)  # no penalty: setosa is separated
+    >>> [w.category.__name__ for w in caught]
+    ['ConvergenceWarning', 'SeparationWarning']
+    >>> res.method  # the remedy: Firth's bias-reduced estimate, finite
+    'firth'
+    """
 
 
 def no_separation_certificate(problem, theta: NDArray) -> bool:

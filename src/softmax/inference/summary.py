@@ -76,6 +76,19 @@ class InferenceSummary:
         columns ``class, term, estimate, std_err, z, p_value, ci_lower, ci_upper``.
     info : dict
         The model statistics shown in the header (JSON-able values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> y = np.where(X[:, 0] + rng.logistic(size=200) > 0, "yes", "no")  # x1 plays no part
+    >>> summary = SoftmaxRegression().fit(X, y).inference(X, y).summary()
+    >>> print(summary.text.splitlines()[0].strip())
+    Multinomial logit (softmax regression) results
+    >>> summary.frame.columns.tolist()
+    ['class', 'term', 'estimate', 'std_err', 'z', 'p_value', 'ci_lower', 'ci_upper']
     """
 
     text: str

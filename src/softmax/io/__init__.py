@@ -1,1 +1,1 @@
-"""Files: model files, tables (CSV/Parquet), IDX images, atomic writes."""
+"""Files: model files, tables (CSV/Parquet), IDX images, ONNX export, atomic writes."""

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._errors import ModelFileError, SoftmaxInputError
 from .._version import __version__
 from ..backends.stream import StochasticRun
+from ..model.design import encoding_from_file
 from ..model.fitted import ESTIMATORS, set_fitted
 from .atomic import atomic_write
 # The checksum key and the sealing function keep their old private names: tests
@@ -34,6 +35,7 @@ from .model_format import (
     DIGEST_KEY as _DIGEST_KEY,  # noqa: F401  (re-exported for tests)
     FORMAT_NAME,
     FORMAT_VERSION,
+    PLAIN_FORMAT_VERSION,
     Invalid,
     decode,
     encode,
@@ -138,7 +140,8 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> BaseEsti
     SoftmaxRegression
         A fitted model, with ``coef_`` (k, d), ``intercept_`` (k,),
         ``classes_`` (k,), ``n_features_in_``, ``feature_names_in_`` (when
-        fitted on named features), ``n_iter_``, ``converged_`` and
+        fitted on named features), ``feature_encoding_`` (when fitted on
+        encoded columns or a formula), ``n_iter_``, ``converged_`` and
         ``objective_history_`` as saved.
 
     Raises
@@ -178,6 +181,7 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> BaseEsti
         feature_names=metadata["feature_names"],
         sgd_state=_stochastic_run(metadata, arrays) if "stochastic" in metadata else None,
         beta=fields.get("beta_"),
+        encoding=_encoding(metadata),
     )
     return model
 
@@ -244,7 +248,7 @@ def _describe(
     names = getattr(model, "feature_names_in_", None)
     metadata = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": PLAIN_FORMAT_VERSION,
         "library_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "estimator": type(model).__name__,
@@ -269,6 +273,10 @@ def _describe(
         arrays.update(run_arrays)
         metadata["arrays"].update({name: _array_entry(a) for name, a in run_arrays.items()})
         metadata["stochastic"] = encode_or_fail(run_fields, "the stochastic training state")
+    encoding = getattr(model, "feature_encoding_", None)
+    if encoding is not None:  # files of numeric models stay as they were
+        metadata["encoding"] = encode_or_fail(encoding.to_file(), "the feature encoding")
+        metadata["format_version"] = FORMAT_VERSION
     return arrays, metadata
 
 
@@ -321,6 +329,12 @@ def _check_model_fields(metadata: dict[str, Any], _arrays: None) -> None:
         names is not None and (len(names) != d or not all(isinstance(n, str) for n in names))
     ):
         raise Invalid("is corrupted: inconsistent feature names or count")
+    encoding = _encoding(metadata)
+    # A formula goes with its design, columns of text with theirs, numbers with none.
+    if metadata["params"].get("formula") != getattr(encoding, "formula", None) or (
+        encoding is not None and encoding.feature_names_in != names
+    ):
+        raise Invalid("is corrupted: its feature encoding does not match its features")
     fitted = metadata["fitted"]
     if not (
         set(fitted) - {"beta_"} == {"n_iter_", "converged_"}
@@ -359,7 +373,7 @@ def _check_arrays(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> No
     if history.dtype != np.float64:
         raise Invalid("is corrupted: objective_history_ must be float64")
     k = len(metadata["classes"]["values"])
-    d = metadata["n_features_in"]
+    d = _n_coef_columns(metadata)
     if coef.shape != (k, d) or intercept.shape != (k,) or history.ndim != 1:
         raise Invalid("is corrupted: array shapes do not match the classes and features")
     if "classes_" in arrays:
@@ -400,10 +414,26 @@ def _shown(text: str) -> str:
 def _stochastic_run(metadata: dict[str, Any], arrays: dict[str, np.ndarray]) -> StochasticRun:
     """The saved ``sgd_state_``, checked against the model."""
     k = len(metadata["classes"]["values"])
-    n_params = k * (metadata["n_features_in"] + int(bool(metadata["params"].get("fit_intercept"))))
+    n_params = k * (_n_coef_columns(metadata) + int(bool(metadata["params"].get("fit_intercept"))))
     try:
         fields = decode(metadata["stochastic"])
         sgd_arrays = {name: a for name, a in arrays.items() if name.startswith("sgd_")}
         return StochasticRun.from_file(fields, sgd_arrays, n_params)
     except (TypeError, ValueError, KeyError, OverflowError):
         raise Invalid("is corrupted: bad stochastic training state") from None
+
+
+def _encoding(metadata: dict[str, Any]):
+    """The saved ``feature_encoding_`` (None for numeric features), checked."""
+    if "encoding" not in metadata:
+        return None
+    try:
+        return encoding_from_file(decode(metadata["encoding"]))
+    except (TypeError, ValueError):
+        raise Invalid("is corrupted: bad feature encoding") from None
+
+
+def _n_coef_columns(metadata: dict[str, Any]) -> int:
+    """Columns of ``coef_``: the encoded features, or the input features."""
+    encoding = _encoding(metadata)
+    return metadata["n_features_in"] if encoding is None else len(encoding.names_out)

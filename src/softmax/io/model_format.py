@@ -14,6 +14,7 @@ safetensors metadata key ``"softmax"``::
      "arrays": {name: {"dtype": "float64", "shape": [...], "sha256": hex}},
      "extra": {...} | null,
      "stochastic": {"config": {...}, "t": int, "l1": float, "rng": {...}} (optional),
+     "encoding": {"kind": "columns" | "formula", ...} (optional),
      "metadata_sha256": hex}
 
 The arrays are ``coef_`` (k, d), ``intercept_`` (k,), ``objective_history_``
@@ -23,6 +24,20 @@ infinities or NaN and only string keys, so a non-finite float is written as
 keyed by integer labels) as ``{"$dict": [[key, value], ...]}``.
 ``metadata_sha256`` is the SHA-256 of the canonical JSON of all the other
 fields, so that a damaged header is detected like damaged arrays are.
+
+A model whose features are encoded from a table's columns stores its
+``feature_encoding_`` under ``"encoding"`` (see :mod:`softmax.model.design`):
+``{"kind": "columns", "columns": [{"name": str, "kind": "numeric" | "bool" |
+"category", "categories": [...] | null}, ...]}`` for one-hot encoded columns,
+or ``{"kind": "formula", "formula": str, "target": str | null, "variables":
+[...], "columns": [...], "intercept": bool, "factors": [[expression, kind,
+categories | null], ...], "transform_state": {...}}`` for a formula (what
+formulaic needs to rebuild the design; :mod:`softmax.model.formula`). Then
+``feature_names`` and ``n_features_in`` are the input columns, and the second
+dimension of ``coef_`` is the number of encoded features. Files with it have
+``format_version`` 2, so that earlier versions of softmax (which read version
+1) say to upgrade; files without it hold models of numeric features and stay
+version 1, readable by every version.
 
 A model in the middle of stochastic training (``partial_fit``, or
 ``solver="sgd"`` on a stream) also stores its optimiser state, so that a
@@ -93,12 +108,16 @@ import safetensors.numpy
 from .._errors import ModelFileError, SoftmaxInputError
 
 __all__ = [
-    "DIGEST_KEY", "FORMAT_NAME", "FORMAT_VERSION", "MAX_DEPTH", "METADATA_KEY", "SIGNATURE_KEY",
+    "DIGEST_KEY", "FORMAT_NAME", "FORMAT_VERSION", "MAX_DEPTH", "METADATA_KEY",
+    "PLAIN_FORMAT_VERSION", "SIGNATURE_KEY",
     "Invalid", "decode", "encode", "encode_or_fail", "is_int", "read_verified", "seal", "to_bytes",
 ]  # fmt: skip
 
 FORMAT_NAME = "softmax-model"
-FORMAT_VERSION = 1
+#: The newest format version, which this softmax reads and writes: 2 added "encoding".
+FORMAT_VERSION = 2
+#: The version of files without "encoding": version 1, which every softmax reads.
+PLAIN_FORMAT_VERSION = 1
 
 METADATA_KEY = "softmax"
 DIGEST_KEY = "metadata_sha256"
@@ -124,8 +143,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "arrays": dict,
     "extra": (dict, type(None)),
 }
-# Present only for models with a stochastic training state (see the docstring).
-_OPTIONAL_FIELD_TYPES: dict[str, type] = {"stochastic": dict}
+# Present only for models with a stochastic training state, or encoded features (see above).
+_OPTIONAL_FIELD_TYPES: dict[str, type] = {"stochastic": dict, "encoding": dict}
 _NON_FINITE = ("inf", "-inf", "nan")
 
 
@@ -401,7 +420,7 @@ def _unseal(text: Any) -> dict[str, Any]:
         raise Invalid(f"is corrupted (format version {version!r})")
     if version > FORMAT_VERSION:
         raise Invalid(
-            f"was written by format version {version}; this softmax reads version "
+            f"was written by format version {version}; this softmax reads versions up to "
             f"{FORMAT_VERSION}, upgrade softmax"
         )
     digest = metadata.pop(DIGEST_KEY, None)

@@ -40,9 +40,12 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._errors import SoftmaxInputError
+from .._optional import require
 from .tables import (
     Table,
+    checked_frame,
     checked_rows,
+    names_for_message,
     open_table,
     read_chunks,
     read_frame,
@@ -233,7 +236,7 @@ def fit_file(
 
 def _parquet_converter(table: Table, target: str):
     """Labels given as text (``--classes``) in the type of a Parquet label column."""
-    import pyarrow.parquet as pq
+    pq = require("pyarrow.parquet", "parquet", "Reading Parquet files")
 
     kind = pq.ParquetFile(table.path).schema_arrow.field(target).type
     if str(kind).startswith(("int", "uint")):
@@ -334,7 +337,9 @@ class Predicted:
         )
 
 
-def prediction_frame(model, X, scored: NDArray[np.bool_] | None = None) -> pd.DataFrame:
+def prediction_frame(
+    model, X, scored: NDArray[np.bool_] | None = None, top_k: int | None = None
+) -> pd.DataFrame:
     """``label`` and one ``proba_<class>`` column per class, a line per input row.
 
     Parameters
@@ -346,35 +351,67 @@ def prediction_frame(model, X, scored: NDArray[np.bool_] | None = None) -> pd.Da
         Which input rows `X` holds (all by default); the others get an empty
         label and empty probabilities, so the output stays joinable, line by
         line, to the input.
+    top_k : int, optional
+        Instead, the `top_k` most probable classes, most probable first:
+        columns ``top1, top1_proba, top2, top2_proba, ...`` (ties in the
+        order of ``classes_``).
     """
     classes = model.classes_
     n = len(X) if scored is None else len(scored)
     proba = np.full((n, len(classes)), np.nan)
     labels = np.full(n, "", dtype=object)
+    where = slice(None) if scored is None else scored
     if len(X):  # scikit-learn refuses to predict for no rows
-        where = slice(None) if scored is None else scored
         proba[where] = model.predict_proba(X)
         labels[where] = classes[np.argmax(proba[where], axis=1)]
-    frame = pd.DataFrame(proba, columns=[f"proba_{c}" for c in classes])
-    frame.insert(0, "label", labels)
-    return frame
+    if top_k is None:
+        frame = pd.DataFrame(proba, columns=[f"proba_{c}" for c in classes])
+        frame.insert(0, "label", labels)
+        return frame
+    if not 1 <= top_k <= len(classes):
+        raise SoftmaxInputError(
+            f"--top-k {top_k} must be between 1 and the model's {len(classes)} classes."
+        )
+    order = np.argsort(-proba, axis=1, kind="stable")[:, :top_k]
+    ranked = np.take_along_axis(proba, order, axis=1)  # NaN on the rows not scored
+    columns = {}
+    for rank in range(top_k):
+        best = np.full(n, "", dtype=object)
+        best[where] = classes[order[where, rank]]
+        columns[f"top{rank + 1}"] = best
+        columns[f"top{rank + 1}_proba"] = ranked[:, rank]
+    return pd.DataFrame(columns)
 
 
 def predict_file(
     model, path: str | os.PathLike | Table, out: IO[str], *, target: str | None = None,
     dropna: bool = False, batch_size: int | None = None, whole: bool = False,
+    top_k: int | None = None, keep: Sequence[str] = (),
 ) -> Predicted:
     """Write ``label`` and ``proba_<class>`` CSV rows for every row of a file, chunk by chunk.
 
+    With `top_k`, the columns are the `top_k` most probable classes and their
+    probabilities instead (see :func:`prediction_frame`).
+
     The model's feature columns are read by name (other columns are
     ignored); a model without feature names takes every column but
-    ``target``. With ``dropna``, a row with a missing value gets a line with
-    empty cells (see :func:`prediction_frame`). ``whole`` reads the file in
-    one piece, so that an error comes before any output.
+    ``target``; columns of text are kept as such for a model that encodes
+    them. With ``dropna``, a row with a missing value gets a line with
+    empty cells (see :func:`prediction_frame`). ``keep`` names columns (ids)
+    copied, first, to every line. ``whole`` reads the file in one piece, so
+    that an error comes before any output.
     """
+    from ..model.design import text_columns  # deferred: only prediction needs it
+
     table = open_table(path)
     names = getattr(model, "feature_names_in_", None)
     features, _ = select_features(table, names, target)
+    absent = [c for c in keep if c not in table.columns]
+    if absent:
+        raise SoftmaxInputError(
+            f"{table.shown} has no column(s) {names_for_message(absent)} to keep; its columns "
+            f"are {names_for_message(table.columns)}."
+        )
     if names is None and len(features) != model.n_features_in_:
         raise SoftmaxInputError(
             f"{table.shown} has {len(features)} feature column(s), but the model was "
@@ -387,14 +424,26 @@ def predict_file(
     )
     done, first = Predicted(), []
     for start, frame in chunks:
-        X, _, kept = checked_rows(table, frame, features, None, dropna=dropna, start=start)
+        X, _, kept = checked_frame(
+            table, frame, features, None, text=text_columns(model), dropna=dropna, start=start
+        )
         scored = np.zeros(len(frame), dtype=bool)
         scored[kept - start] = True
         missed = np.flatnonzero(~scored)
         done.unscored += len(missed)
         first += [start + int(i) for i in missed[: _LISTED - len(first)]]
-        X = pd.DataFrame(X, columns=features) if names is not None else X
-        out.write(prediction_frame(model, X, scored).to_csv(index=False, header=done.rows == 0))
+        X = X if names is not None else X.to_numpy()
+        ids = frame[list(keep)].reset_index(drop=True)
+        frame = prediction_frame(model, X, scored, top_k)
+        if keep:
+            clash = [c for c in keep if c in frame.columns]
+            if clash:
+                raise SoftmaxInputError(
+                    f"Kept column(s) {names_for_message(clash)} would repeat a column of the "
+                    "predictions; rename them."
+                )
+            frame = pd.concat([ids, frame], axis=1)
+        out.write(frame.to_csv(index=False, header=done.rows == 0))
         done.rows += len(frame)
     if done.rows == 0:
         raise SoftmaxInputError(f"{table.shown} has no data rows.")

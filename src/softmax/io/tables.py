@@ -1,46 +1,42 @@
-"""CSV and Parquet tables: one reader for data read whole and data streamed in chunks.
+"""CSV and Parquet tables: which columns are features, and their values checked.
 
-:func:`open_table` tells the format and reads the header; :func:`read_frame`
-reads the whole file and :func:`read_chunks` consecutive chunks of it, both
-turning every failure into one :class:`~softmax._errors.SoftmaxInputError`
-sentence; :func:`checked_rows` converts and checks the feature and label
-columns of a frame or a chunk. So a file gets the same checks and the same
-messages whether :mod:`softmax.datasets` reads it whole or
-:mod:`softmax.io.streaming` reads it in chunks, and every message names the
-row as the user finds it: the line in a CSV file (the header is line 1, one
-line per record assumed), the 0-based row in a Parquet file.
+The files are read by :mod:`softmax.io.table_files` (:func:`open_table`,
+:func:`read_frame`, :func:`read_chunks`, re-exported here);
+:func:`checked_rows` converts and checks the feature and label columns of a
+frame or a chunk into numbers, and :func:`checked_frame` does the same but
+keeps text columns as text (categorical features, which the estimator
+one-hot encodes: :mod:`softmax.model.columns`). So a file gets the same
+checks and the same messages whether :mod:`softmax.datasets` reads it whole
+or :mod:`softmax.io.streaming` reads it in chunks, and every message names
+the row as the user finds it: the line in a CSV file (the header is line 1,
+one line per record assumed), the 0-based row in a Parquet file.
 
-Formats: ``.parquet`` and ``.pq`` files, and any file that starts with the
-Parquet magic bytes, are Parquet; anything else is CSV with a header line
-(compressed CSV such as ``.csv.gz`` too). Standard input (``-``), pipes and
-devices are read once, into a temporary file (:mod:`softmax.io.sources`).
-Every data row of a CSV file has at most one field per header name: pandas
-would take a first row with one field more for row labels, silently.
+**Text or numbers.** When :func:`checked_frame` is left to decide
+(``text="auto"``), a column is text when every value present in it is not a
+number (``"Torgersen"``, ``"female"``): such a column is a categorical
+feature. A column in which some values are numbers and others are not is
+reported at its first non-number (``"3,oops"`` is far more often a typo in a
+numeric column than a category), and booleans are numbers (0/1). A formula
+(``C(column)``) makes a numeric column categorical.
 """
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import os
-import pathlib
-import re
-import warnings
-import zlib
-from collections.abc import Iterator, Sequence
-from typing import IO
+from collections.abc import Collection, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow
 from numpy.typing import NDArray
 
 from .._errors import SoftmaxInputError
-from .sources import readable
+from .table_files import Table, open_table, read_chunks, read_frame
 
 __all__ = [
     "Table",
+    "checked_frame",
     "checked_rows",
+    "feature_columns",
     "names_for_message",
     "open_table",
     "read_chunks",
@@ -48,225 +44,6 @@ __all__ = [
     "select_features",
     "split_columns",
 ]
-
-_PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
-_PARQUET_MAGIC = b"PAR1"
-# How pandas' C parser words a row with more fields than the header has names.
-_TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-
-
-@dataclasses.dataclass(frozen=True)
-class Table:
-    """A CSV or Parquet file whose header has been read.
-
-    Attributes
-    ----------
-    path : pathlib.Path
-        The regular file to read: the user's, or the copy of a stream.
-    shown : str
-        The path as the user gave it, for messages.
-    is_csv : bool
-        CSV, else Parquet.
-    columns : list of str
-        The column names, in file order.
-    n_rows : int or None
-        The number of data rows where the file stores it (Parquet), else None.
-    spool : file object or None
-        The open temporary copy of a stream (standard input, a pipe), which
-        lives as long as the table; None for a regular file.
-    """
-
-    path: pathlib.Path
-    shown: str
-    is_csv: bool
-    columns: list[str] = dataclasses.field(default_factory=list)
-    n_rows: int | None = None
-    spool: IO[bytes] | None = dataclasses.field(default=None, compare=False, repr=False)
-
-    def where(self, *rows: int) -> str:
-        """0-based data rows as the user finds them: ``"line 5"``, ``"lines 5, 9"``, ``"row 3"``."""
-        # A CSV file's header is line 1, so data row 0 is on line 2.
-        unit, first = ("line", 2) if self.is_csv else ("row", 0)
-        plural = "s" if len(rows) > 1 else ""
-        return f"{unit}{plural} {', '.join(str(row + first) for row in rows)}"
-
-
-def open_table(path: str | os.PathLike | Table) -> Table:
-    """Open a CSV or Parquet file (by suffix or magic bytes) and read its header.
-
-    Parameters
-    ----------
-    path : str, os.PathLike or Table
-        A file, a FIFO or device, ``"-"`` for standard input (these three are
-        read once, into a temporary file), or a table already open, returned
-        as it is (so that a command reads a stream once).
-
-    Raises
-    ------
-    SoftmaxInputError
-        If the file is missing, a directory, empty or unreadable, or the first
-        data row of a CSV file has more fields than the header has names.
-    """
-    if isinstance(path, Table):
-        return path
-    file, shown, spool = readable(path)
-    # Reading the magic bytes can only raise an OSError, worded alike for either format.
-    with _reported(Table(file, shown, is_csv=True)):
-        is_csv = file.suffix.lower() not in _PARQUET_SUFFIXES and not _parquet_magic(file)
-    table = Table(file, shown, is_csv, spool=spool)
-    with _reported(table):
-        if is_csv:
-            header = pd.read_csv(file, nrows=0, index_col=False).columns
-            # Without a header the C parser counts line 2's fields against line 1's,
-            # as it does for every later line when reading rows.
-            pd.read_csv(file, header=None, nrows=2, dtype=str)
-            return dataclasses.replace(table, columns=[str(c) for c in header])
-        import pyarrow.parquet as pq  # deferred: 40 ms of the command line's start-up
-
-        meta = pq.ParquetFile(file)
-        return dataclasses.replace(
-            table, columns=list(meta.schema_arrow.names), n_rows=meta.metadata.num_rows
-        )
-
-
-def _parquet_magic(file: pathlib.Path) -> bool:
-    with file.open("rb") as handle:
-        return handle.read(len(_PARQUET_MAGIC)) == _PARQUET_MAGIC
-
-
-@contextlib.contextmanager
-def _reported(table: Table, start: int = 0) -> Iterator[None]:
-    """Turn a failure to read `table`, from data row `start` on, into one sentence."""
-    # Past a Parquet file's first chunk, say how far reading got: the damage is there
-    # or later. (CSV messages have their exact line.)
-    near = f" at or after {table.where(start)}" if start else ""
-    parquet_errors = () if table.is_csv else (pyarrow.ArrowException, ValueError)
-    try:
-        yield
-    except parquet_errors as exc:
-        # pyarrow repeats the path before its reason; keep only the reason.
-        detail = str(exc).split("': ", 1)[-1].strip().rstrip(".")
-        raise SoftmaxInputError(
-            f"{table.shown} is not a readable Parquet file{near}: {detail}."
-        ) from exc
-    except pd.errors.EmptyDataError as exc:
-        raise SoftmaxInputError(f"{table.shown} is empty.") from exc
-    except pd.errors.ParserError as exc:
-        # pandas counts lines from the start of the file, chunked or not, and says
-        # what it expected there: its line is exact.
-        detail = str(exc).strip().removeprefix("Error tokenizing data. C error: ").rstrip(".")
-        fields = _TOO_MANY_FIELDS.fullmatch(detail)
-        if fields is not None:
-            names, line, seen = fields.groups()
-            raise SoftmaxInputError(
-                f"The header of {table.shown} names {names} columns but line {line} has "
-                f"{seen} fields; every row needs one field per column."
-            ) from exc
-        raise SoftmaxInputError(f"{table.shown} is not a well-formed CSV file: {detail}.") from exc
-    except UnicodeDecodeError as exc:
-        # pandas decodes in blocks, so its byte offset says nothing; find the line.
-        line = _first_non_utf8_line(table)
-        where = "" if line is None else f" on line {line}"
-        raise SoftmaxInputError(
-            f"{table.shown} is not a text CSV file: a byte{where} is not valid UTF-8."
-        ) from exc
-    except (EOFError, zlib.error) as exc:
-        raise SoftmaxInputError(f"{table.shown} is a damaged compressed file: {exc}.") from exc
-    except OSError as exc:
-        raise SoftmaxInputError(f"Cannot read {table.shown}: {exc.strerror or exc}.") from exc
-    except ImportError as exc:  # .csv.zst without the optional zstandard package
-        raise SoftmaxInputError(f"Cannot read {table.shown}: {exc}") from exc
-
-
-def _first_non_utf8_line(table: Table) -> int | None:
-    """The 1-based line of the first byte that is not UTF-8, or None if it cannot be told."""
-    # UTF-8 never puts a newline byte inside a character: decoding line by line is exact.
-    number = 0
-    try:
-        with pd.io.common.get_handle(
-            table.path, "rb", compression="infer", is_text=False
-        ) as handles:
-            for number, line in enumerate(handles.handle, start=1):
-                line.decode("utf-8")
-    except UnicodeDecodeError:
-        return number
-    except (OSError, EOFError, zlib.error):  # damaged compression hides the line
-        return None
-    return None
-
-
-def read_frame(table: Table) -> pd.DataFrame:
-    """The whole of `table` as one frame, indexed by the 0-based data row.
-
-    Raises
-    ------
-    SoftmaxInputError
-        If the file cannot be read or parsed, or has no data rows.
-    """
-    with _reported(table):
-        # low_memory=False: one pass over the whole file, so that a column gets
-        # one dtype, not one per internal chunk.
-        frame = (
-            pd.read_csv(table.path, low_memory=False, index_col=False)
-            if table.is_csv
-            else pd.read_parquet(table.path)
-        )
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise SoftmaxInputError(f"{table.shown} has no data rows.")
-    # A Parquet file written by pandas may bring back an index of its own.
-    frame = frame.reset_index(drop=True)
-    frame.columns = [str(c) for c in frame.columns]
-    return frame
-
-
-def read_chunks(
-    table: Table, rows: int, columns: Sequence[str] | None = None, label: str | None = None
-) -> Iterator[tuple[int, pd.DataFrame]]:
-    """``(first data row, frame)`` for consecutive chunks of about `rows` rows.
-
-    `columns` restricts what Parquet reads, and CSV too when it is only the
-    `label` column (a malformed row is then not noticed: a later pass over
-    all columns finds it). The `label` column of a CSV file is read as text,
-    so that its type does not depend on the chunk.
-    """
-    frames = _frames(table, rows, columns, label)
-    start = 0
-    with contextlib.closing(frames):
-        while True:
-            with _reported(table, start), warnings.catch_warnings():
-                # Mixed types within a chunk are handled (and reported) by checked_rows.
-                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
-                frame = next(frames, None)
-            if frame is None:
-                return
-            yield start, frame
-            start += len(frame)
-
-
-def _frames(
-    table: Table, rows: int, columns: Sequence[str] | None, label: str | None
-) -> Iterator[pd.DataFrame]:
-    if not table.is_csv:
-        import pyarrow.parquet as pq
-
-        # pre_buffer=False: with it, pyarrow keeps every row group read so far
-        # (memory grew with the file: 3.5 GiB for a 2.9 GiB file).
-        batches = pq.ParquetFile(table.path, pre_buffer=False).iter_batches(
-            batch_size=rows, columns=columns
-        )
-        for batch in batches:
-            yield batch.to_pandas()
-        return
-    only_label = columns is not None and list(columns) == [label]
-    with pd.read_csv(
-        table.path,
-        chunksize=rows,
-        usecols=[label] if only_label else None,
-        dtype=None if label is None else {label: str},
-        index_col=False,
-        engine="c",
-    ) as reader:
-        yield from reader
 
 
 def split_columns(table: Table, target: str | None) -> tuple[list[str], str]:
@@ -334,6 +111,63 @@ def select_features(
     return features, label
 
 
+def feature_columns(
+    columns: Sequence[str],
+    shown: str,
+    target: str,
+    *,
+    features: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> list[str]:
+    """The feature columns to train on: `features`, or every column but the others.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The columns of the data, in order.
+    shown : str
+        The name of the data, for messages.
+    target : str
+        The label column, never a feature.
+    features : sequence of str, optional
+        The feature columns, in this order (``--features``).
+    drop : sequence of str, default=()
+        Columns that are not features (``--drop``); only without `features`.
+    exclude : sequence of str, default=()
+        Other columns with a role of their own (a weight column).
+
+    Raises
+    ------
+    SoftmaxInputError
+        If a named column is missing, a feature is also the target or
+        excluded, both `features` and `drop` are given, or no feature is left.
+    """
+    if features is not None and drop:
+        raise SoftmaxInputError("Give the feature columns (--features) or those to drop "
+                                "(--drop), not both.")  # fmt: skip
+    roles = {target: "the target column", **{c: "a column of its own role" for c in exclude}}
+    clash = [c for c in features or () if c in roles]
+    if clash:
+        raise SoftmaxInputError(
+            f"{names_for_message(clash)} cannot be a feature: it is {roles[clash[0]]}."
+        )
+    named = [*(features or ()), *drop, *exclude]
+    missing = [c for c in dict.fromkeys(named) if c not in columns]
+    if missing:
+        raise SoftmaxInputError(
+            f"{shown} has no column(s) {names_for_message(missing)}; its columns are "
+            f"{names_for_message(columns)}."
+        )
+    if features is not None:
+        chosen = list(dict.fromkeys(features))
+    else:
+        chosen = [c for c in columns if c not in roles and c not in drop]
+    if not chosen:
+        raise SoftmaxInputError(f"{shown} has no feature columns left to train on.")
+    return chosen
+
+
 def checked_rows(
     table: Table,
     frame: pd.DataFrame,
@@ -376,6 +210,71 @@ def checked_rows(
         At the first non-numeric feature value, else the first missing value
         or label (in reading order), else the first infinite value.
     """
+    values, _, labels, rows = _checked(table, frame, features, label, dropna, start, ())
+    return values, labels, rows
+
+
+def checked_frame(
+    table: Table,
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    label: str | None,
+    *,
+    text: Collection[str] | Literal["auto"] = "auto",
+    dropna: bool = False,
+    start: int = 0,
+) -> tuple[pd.DataFrame, pd.Series | None, NDArray[np.int64]]:
+    """:func:`checked_rows`, with text columns kept as text (categorical features).
+
+    Parameters
+    ----------
+    table, frame, features, label, dropna, start
+        As for :func:`checked_rows`.
+    text : collection of str or "auto", default="auto"
+        The feature columns to keep as read (a model's categorical columns:
+        only missing values are checked in them); ``"auto"`` keeps each
+        column of text, as the module docstring says.
+
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_kept, n_features)
+        Numbers as float64, the other columns as read; indexed by data row.
+    labels : pandas.Series of shape (n_kept,) or None
+    rows : ndarray of shape (n_kept,)
+
+    Raises
+    ------
+    SoftmaxInputError
+        As :func:`checked_rows`, for the columns converted to numbers, and at
+        the first missing value of any column.
+    """
+    values, kept, labels, rows = _checked(table, frame, features, label, dropna, start, text)
+    # A RangeIndex when no row was dropped: it takes no memory, an index of n rows 8n bytes.
+    whole = len(rows) == 0 or rows[-1] - rows[0] + 1 == len(rows)
+    index = pd.RangeIndex(start, start + len(rows)) if whole else pd.Index(rows)
+    if not kept:  # numbers only: one block, no copy
+        X = pd.DataFrame(values, columns=list(features), index=index)
+    else:
+        X = pd.DataFrame(
+            {
+                name: kept[name].set_axis(index) if name in kept else pd.Series(values[:, j], index)
+                for j, name in enumerate(features)
+            },
+            index=index,
+        )
+    return X, None if labels is None else labels.set_axis(index), rows
+
+
+def _checked(
+    table: Table,
+    frame: pd.DataFrame,
+    features: Sequence[str],
+    label: str | None,
+    dropna: bool,
+    start: int,
+    text: Collection[str] | Literal["auto"],
+) -> tuple[NDArray[np.float64], dict[str, pd.Series], pd.Series | None, NDArray[np.int64]]:
+    """Numbers (NaN where a column is kept as read), the columns kept, labels, data rows."""
     rows = np.arange(start, start + len(frame))
     if dropna:
         used = [*features] if label is None else [*features, label]
@@ -384,15 +283,23 @@ def checked_rows(
             frame, rows = frame[keep], rows[keep]
     values = np.empty((len(frame), len(features)), dtype=np.float64)
     not_numbers = np.zeros(values.shape, dtype=bool)
+    kept: dict[str, pd.Series] = {}
     for j, name in enumerate(features):
-        values[:, j], not_numbers[:, j] = _to_float(frame[name])
+        column = frame[name]
+        if _is_text(column) if text == "auto" else name in text:
+            kept[name] = column
+            # NaN marks its missing values, for the check below; its values stay as read.
+            values[:, j] = np.where(column.isna().to_numpy(), np.nan, 0.0)
+        else:
+            values[:, j], not_numbers[:, j] = _to_float(column)
 
     hit = _first_true(not_numbers)
     if hit is not None:
         i, j = hit
         raise SoftmaxInputError(
             f"Non-numeric value {frame[features[j]].iat[i]!r} in column {features[j]!r} at "
-            f"{table.where(rows[i])} of {table.shown}; every feature column must hold numbers."
+            f"{table.where(rows[i])} of {table.shown}; a feature column holds numbers, or "
+            "text only (a categorical feature), not both."
         )
     labels = None if label is None else frame[label]
     missing = np.isnan(values)
@@ -417,7 +324,24 @@ def checked_rows(
             f"Infinite value {values[i, j]} in column {features[j]!r} at "
             f"{table.where(rows[i])} of {table.shown}; features must be finite."
         )
-    return values, labels, rows
+    return values, kept, labels, rows
+
+
+def _is_text(column: pd.Series) -> bool:
+    """Whether every value present in `column` is text that is not a number."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return False
+    if not (dtype.kind == "O" or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)):  # fmt: skip
+        return False
+    present = column.dropna()
+    if present.empty or pd.api.types.infer_dtype(present, skipna=True) not in (
+        "string", "categorical"
+    ):  # fmt: skip
+        return False
+    numbers = pd.to_numeric(present.astype(object), errors="coerce")
+    return bool(numbers.isna().all())
 
 
 def _to_float(column: pd.Series) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -449,6 +373,14 @@ def _first_true(mask: NDArray[np.bool_]) -> tuple[int, int] | None:
 
 
 def names_for_message(columns: Sequence[str], limit: int = 8) -> str:
-    """Column names for a message; long lists (64 pixels) are cut to one line."""
+    """Column names for a message; long lists (64 pixels) are cut to one line.
+
+    Examples
+    --------
+    >>> names_for_message(["length", "width"])
+    "'length', 'width'"
+    >>> names_for_message([f"pixel{i}" for i in range(64)], limit=2)
+    "'pixel0', 'pixel1', ... (62 more)"
+    """
     shown = ", ".join(repr(c) for c in list(columns)[:limit])
     return shown if len(columns) <= limit else f"{shown}, ... ({len(columns) - limit} more)"

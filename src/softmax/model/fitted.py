@@ -13,21 +13,33 @@
 ``objective_history_``       mean objective per iteration
 ``solver_``                  the solver that ran (what ``solver="auto"`` chose); absent
                              after loading a model file, which does not store it
-``n_features_in_``           and ``feature_names_in_`` when the features had names
+``n_features_in_``           and ``feature_names_in_`` when the features had names: the
+                             input columns, before any encoding
+``feature_encoding_``        how the columns of ``X`` become the features
+                             (:mod:`softmax.model.design`); None for numbers
+``feature_names_out_``       the name of each column of ``coef_``
 ``sgd_state_``               the stochastic run (:class:`softmax.backends.stream.StochasticRun`),
                              only while stochastic training may continue
 ``beta_``                    inverse temperature from ``calibrate``, until the next fit
 ===========================  ==================================================
+
+A fit on arrays of another array-API library (PyTorch, CuPy; see
+:mod:`softmax.model.device`) follows scikit-learn's convention: the array
+attributes ``coef_``, ``intercept_`` and ``n_iter_`` are arrays of that
+library on the data's device. ``classes_`` stays a NumPy array (labels may
+be text), and so do ``objective_history_`` and ``feature_names_out_``,
+records of the fit rather than results computed from the data (see
+:class:`HostArray`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["ESTIMATORS", "register", "set_fitted", "set_temperature"]
+__all__ = ["ESTIMATORS", "HostArray", "register", "set_fitted", "set_temperature"]
 
 #: The estimator classes whose fitted state :func:`set_fitted` writes, by class
 #: name. The estimator registers itself, so that a reader of model files (a
@@ -40,6 +52,46 @@ def register(cls: type) -> type:
     """Class decorator: add ``cls`` to :data:`ESTIMATORS`."""
     ESTIMATORS[cls.__name__] = cls
     return cls
+
+class HostArray:
+    """A fitted attribute kept as a tuple and read as a new NumPy array of ``dtype``.
+
+    Declared on the estimator class (``objective_history_ = HostArray(np.float64)``);
+    :func:`set_fitted` assigns it as any attribute. scikit-learn's array-API
+    estimator checks hold every NumPy array among a fitted model's ``vars``
+    to its convention, which wants it in the namespace, on the device and of
+    the shape of the same attribute after a fit on device arrays. Text
+    (``feature_names_out_``) has no place on a device, and the length of
+    ``objective_history_`` depends on the solver (``"auto"`` picks
+    Newton-Cholesky for NumPy arrays, which does not run on a device), so
+    these two live in ``vars`` as tuples, and on the host.
+
+    Parameters
+    ----------
+    dtype : dtype
+        Of the array returned.
+    """
+
+    def __init__(self, dtype) -> None:
+        self.dtype = dtype
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, model, owner: type | None = None):
+        if model is None:
+            return self
+        try:
+            values = model.__dict__["_" + self.name]
+        except KeyError:
+            raise AttributeError(
+                f"{type(model).__name__!r} object has no attribute {self.name!r} (fit sets it)"
+            ) from None
+        return np.asarray(values, dtype=self.dtype)
+
+    def __set__(self, model, values) -> None:
+        model.__dict__["_" + self.name] = tuple(np.asarray(values, dtype=self.dtype).tolist())
+
 
 def set_fitted(
     model,
@@ -55,6 +107,8 @@ def set_fitted(
     sgd_state=None,
     beta: float | None = None,
     solver: str | None = None,
+    encoding=None,
+    to_arrays: Callable[[NDArray], object] | None = None,
 ) -> None:
     """Write the result of a fit (or of a model file) onto ``model``.
 
@@ -78,17 +132,33 @@ def set_fitted(
         coefficients does not fit these).
     solver : str or None
         ``solver_``, the name of the solver that ran; None removes it.
+    encoding : ColumnEncoding, FormulaDesign or None
+        ``feature_encoding_``; its ``names_out`` are ``feature_names_out_``,
+        which are otherwise ``feature_names_in_`` or ``x0, x1, ...``.
+    to_arrays : callable, optional
+        For a fit on a device: turns the NumPy ``coef``, ``intercept`` and
+        ``n_iter_`` into arrays of the training data's namespace and device
+        (:func:`softmax.loss.array_api.to_device`).
     """
+    place = (lambda a: a) if to_arrays is None else to_arrays
     model.classes_ = classes
-    model.coef_ = coef
-    model.intercept_ = intercept
-    model.n_iter_ = np.asarray(n_iter, dtype=np.int32).reshape(1)
+    model.coef_ = place(coef)
+    model.intercept_ = place(intercept)
+    model.n_iter_ = place(np.asarray(n_iter, dtype=np.int32).reshape(1))
     model.converged_ = bool(converged)
     model.objective_history_ = np.asarray(objective_history, dtype=np.float64)
     if n_features is not None:
         model.n_features_in_ = int(n_features)
         names = None if feature_names is None else np.asarray(feature_names, dtype=object)
         _keep(model, "feature_names_in_", names)
+    model.feature_encoding_ = encoding
+    if encoding is not None:
+        names_out = encoding.names_out
+    elif getattr(model, "feature_names_in_", None) is not None:
+        names_out = model.feature_names_in_
+    else:
+        names_out = [f"x{j}" for j in range(np.shape(coef)[1])]
+    model.feature_names_out_ = np.asarray(names_out, dtype=object)
     _keep(model, "sgd_state_", sgd_state)
     _keep(model, "beta_", beta)
     _keep(model, "solver_", solver)

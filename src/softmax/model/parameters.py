@@ -12,6 +12,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..solvers import SOLVERS, sgd
+from .columns import HANDLE_UNKNOWN
 
 __all__ = ["PARAMETER_CONSTRAINTS"]
 
@@ -39,4 +40,6 @@ PARAMETER_CONSTRAINTS: dict = {
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "formula": [str, None],
+    "handle_unknown": [StrOptions(set(HANDLE_UNKNOWN))],
 }

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.utils.class_weight import compute_class_weight
 
+from ..loss.array_api import to_numpy
 from ..loss.linear import LinearModelLoss
 from ..loss.standardize import StandardizedLinearLoss
 from ..penalties import elastic_net
@@ -132,16 +133,16 @@ def initial_point(model, linear_loss, classes: NDArray, *, warm: bool) -> NDArra
     """Where the solver starts: the model's own solution when ``warm``, else zeros.
 
     The previous ``coef_`` and ``intercept_`` are used only when they are for
-    the same classes and features.
+    the same classes and features (and brought to the host after a fit on a device).
     """
     if (
         warm
         and hasattr(model, "coef_")
-        and model.coef_.shape == (linear_loss.n_classes, linear_loss.n_features)
+        and tuple(model.coef_.shape) == (linear_loss.n_classes, linear_loss.n_features)
         and np.array_equal(model.classes_, classes)
     ):
-        coef = model.coef_.astype(np.float64)
-        intercept = model.intercept_.astype(np.float64)
+        coef = to_numpy(model.coef_).astype(np.float64)
+        intercept = to_numpy(model.intercept_).astype(np.float64)
         return linear_loss.pack(*linear_loss.from_original_coef(coef, intercept))
     return np.zeros(linear_loss.n_params)
 

@@ -93,6 +93,23 @@ class SeparationReport:
     pairs : tuple of SeparatedPair
     message : str
         The explanation in words, naming classes and features.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from softmax import SoftmaxRegression
+    >>> from softmax.datasets import load_dataset
+    >>> iris = load_dataset("iris")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = SoftmaxRegression(C=np.inf, max_iter=100).fit(iris.X, iris.y)
+    ...     res = model.inference(iris.X, iris.y)  # no penalty: setosa is separated
+    >>> res.separation.kind
+    'quasi-complete'
+    >>> print(res.separation.message)  # doctest: +NORMALIZE_WHITESPACE
+    Quasi-complete separation: class 'setosa' is completely separated from 'versicolor' and
+    'virginica' by 'petal length (cm)' and 'petal width (cm)' (each alone).
     """
 
     kind: str

@@ -19,12 +19,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from ..backends.array_api import is_device_array
 from ..backends.dask import DaskData, is_dask_collection
 from ..backends.stream import ChunkStream
+from ..loss import array_api
 from ..loss.objective import Objective
 from ..loss.standardize import feature_mean_scale
 from ..loss.threads import single_threaded_blas
 from ..solvers import SOLVERS, Solver, SolverResult, choose_solver
+from . import device
+from .design import fit_design, require_labels
 from .fitted import set_fitted
 from .problem import Problem, check_classes, class_weights
 from .report import announce_solver, convergence_advice, iteration_hook, separation_advice
@@ -40,11 +44,17 @@ def fit(model, X, y, sample_weight=None):
     if isinstance(X, ChunkStream):
         return _fit_stream(model, X)
     if is_dask_collection(X) or is_dask_collection(y):
+        require_labels(model, y)
         return _fit_dask(model, X, y, sample_weight)  # the data stay on the workers
-    return _fit_arrays(model, X, y, sample_weight)
+    if is_device_array(X):
+        require_labels(model, y)
+        return _fit_device(model, X, y, sample_weight)  # the data stay on their device
+    # Tables and formulas become numbers here; the maths below never sees a column.
+    encoding, X, y = fit_design(model, X, y)
+    return _fit_arrays(model, X, y, sample_weight, encoding)
 
 
-def _fit_arrays(model, X, y, sample_weight):
+def _fit_arrays(model, X, y, sample_weight, encoding):
     if is_probability_matrix(y):
         X, targets, classes, sample_weight = _validate_soft(model, X, y, sample_weight)
         weight_per_class = targets.T @ sample_weight.astype(np.float64)
@@ -95,10 +105,16 @@ def _fit_arrays(model, X, y, sample_weight):
     with single_threaded_blas():
         result = _solve(model, solver_cls, objective, problem.w0)
         separation = None
+        names = encoding.names_out if encoding else getattr(model, "feature_names_in_", None)
         if _unpenalised(problem) and codes is not None and model.label_smoothing == 0:
-            separation = _separation(model, problem, result, X, codes, sample_weight)
-    # validate_data has set n_features_in_ and feature_names_in_.
-    _publish(model, problem, result, X.dtype, solver=name, separation=separation)
+            separation = _separation(model, problem, result, X, codes, sample_weight, names)
+    # validate_data has set n_features_in_ and feature_names_in_, for the encoded features:
+    # the model's are the input columns.
+    features = {} if encoding is None else dict(
+        n_features=len(encoding.feature_names_in), feature_names=encoding.feature_names_in,
+        encoding=encoding,
+    )  # fmt: skip
+    _publish(model, problem, result, X.dtype, solver=name, separation=separation, **features)
     return model
 
 
@@ -106,7 +122,7 @@ def _unpenalised(problem: Problem) -> bool:
     return problem.smooth.strength == 0 and problem.nonsmooth is None
 
 
-def _separation(model, problem: Problem, result: SolverResult, X, codes, sample_weight):
+def _separation(model, problem: Problem, result: SolverResult, X, codes, sample_weight, names):
     """What separates the classes of an unpenalised fit, or None (see :mod:`.separation`).
 
     Without a penalty the optimum of separated classes is at infinity, where
@@ -119,7 +135,7 @@ def _separation(model, problem: Problem, result: SolverResult, X, codes, sample_
     coef, intercept = problem.coefficients(result.w, np.float64)
     return check_fit(
         X, codes, sample_weight, problem.classes, coef,
-        intercept if model.fit_intercept else None, getattr(model, "feature_names_in_", None),
+        intercept if model.fit_intercept else None, names,
     )  # fmt: skip
 
 
@@ -180,6 +196,31 @@ def _fit_dask(model, X, y, sample_weight):
     _publish(
         model, problem, result, data.dtype, solver=name,
         n_features=data.n_features, feature_names=data.feature_names,
+    )  # fmt: skip
+    return model
+
+
+def _fit_device(model, X, y, sample_weight):
+    """Fit on array-API arrays where they are (:mod:`softmax.model.device`)."""
+    X, data = device.validate(model, X, y, sample_weight)
+    rows, weight_per_class, total = data.rows(
+        class_weights(model.class_weight, data.classes, data.class_totals)
+    )
+    check_classes(data.classes, weight_per_class)
+    problem = Problem.build(model, data.classes, X.shape[1], total)
+    name, reason = choose_solver(
+        model.solver, X, len(data.classes), model.l1_ratio,
+        penalised=problem.smooth.strength > 0, full_hessian=False,
+    )  # fmt: skip
+    solver_cls = SOLVERS[name]
+    _check_learning_rate(model, solver_cls)
+    objective = Objective.over(problem.linear_loss, problem.smooth, rows, 1.0 / total)
+    announce_solver(model, name, reason)
+    result = _solve(model, solver_cls, objective, problem.w0)
+    # Unpenalised fits are not checked for separation: that needs X on the host.
+    _publish(
+        model, problem, result, rows.dtype, solver=name,
+        to_arrays=lambda a: array_api.to_device(data.xp, a, data.device),
     )  # fmt: skip
     return model
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from .._optional import require
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -16,6 +18,7 @@ PathLike = str | os.PathLike
 def figure(width: float, height: float) -> Figure:
     """An empty figure of `width` x `height` inches with constrained layout."""
     # A bare Figure on the Agg canvas: no pyplot and no backend switch.
+    require("matplotlib", "plot", "Drawing pictures")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -33,8 +36,7 @@ def finish(fig: Figure, path: PathLike | None, dpi: int) -> Figure:
 
 def colours(n: int) -> list:
     """`n` distinct RGB colours (tab10, or tab20 beyond ten classes, then repeating)."""
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot", "Drawing pictures")
     name = "tab10" if n <= 10 else "tab20"
     base = list(matplotlib.colormaps[name].colors)
     return [base[i % len(base)] for i in range(n)]

@@ -5,20 +5,10 @@ writes it to ``path`` when one is given (the format follows the suffix:
 ``.png``, ``.svg``, ``.pdf``). Figures are bare ``Figure`` objects on the Agg
 canvas: no pyplot, so no global state, no display needed, nothing left open
 in a user's session; Jupyter shows a returned figure as usual. Matplotlib is
-imported only when a function here is called.
-
-==================================== ==============================================
-function                             shows
-==================================== ==============================================
-:func:`plot_explain`                 hard-max, sum-normalisation and softmax of scores
-:func:`plot_beta_sweep`              softmax of the same scores as beta varies
-:func:`plot_training`                objective and max|gradient| per iteration
-:func:`plot_confusion_matrix`        true against predicted classes
-:func:`plot_decision_regions`        the classes of a 2-feature model over the plane
-:func:`plot_weights`                 each class's weights as an image ("templates")
-==================================== ==============================================
-
-The reliability diagram (calibration) is in :mod:`softmax.plotting.reliability`.
+imported only when a function here is called. Softmax itself:
+:func:`plot_explain`, :func:`plot_beta_sweep`; training: :func:`plot_training`,
+:func:`plot_confusion_matrix`; the model: :func:`plot_decision_regions`,
+:func:`plot_weights` ("templates"); calibration: :mod:`.reliability`.
 """
 
 from __future__ import annotations
@@ -83,6 +73,10 @@ def plot_explain(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_explain([3, 7, 14])  # path="explain.png" also writes it
     """
     c = compare(scores, beta=beta)
     # One colour per method, the same whether or not sum-normalisation is drawn.
@@ -142,6 +136,10 @@ def plot_beta_sweep(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_beta_sweep([3, 7, 14], betas=np.geomspace(0.01, 100, 50))
     """
     z = compare(scores).scores  # the same checks as `softmax explain`
     spread = float(np.ptp(z)) or 1.0
@@ -192,10 +190,7 @@ def plot_training(
     gradient_max : array-like of shape (n_iter + 1,) or (n_iter,), optional
         ``max |gradient|`` at the start and after each iteration, as a
         ``callback`` receives it (the last values are matched with the last
-        iterations, so a record without the start works too)::
-
-            grads = []
-            model = SoftmaxRegression(callback=lambda info: grads.append(info.gradient_max))
+        iterations, so a record without the start works too; see the example).
     tol : float, optional
         Drawn as the stopping threshold on the gradient panel.
     path : str or path-like, optional
@@ -204,6 +199,13 @@ def plot_training(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from softmax import SoftmaxRegression
+    >>> grads = []
+    >>> model = SoftmaxRegression(callback=lambda info: grads.append(info.gradient_max))
+    >>> fig = plot_training(model.fit(np.eye(4), [0, 1, 2, 3]), grads)
     """
     if hasattr(objective, "objective_history_"):
         tol = objective.tol if tol is None else tol
@@ -262,6 +264,10 @@ def plot_confusion_matrix(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_confusion_matrix(["cat", "dog", "dog"], ["cat", "dog", "cat"])
     """
     from sklearn.metrics import confusion_matrix
 
@@ -324,6 +330,11 @@ def plot_decision_regions(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from softmax import SoftmaxRegression
+    >>> fig = plot_decision_regions(SoftmaxRegression().fit(np.eye(2), [0, 1]), np.eye(2))
     """
     names = getattr(model, "feature_names_in_", None)
     if model.n_features_in_ != 2:
@@ -391,6 +402,11 @@ def image_shape(
     Returns
     -------
     tuple of int or None
+
+    Examples
+    --------
+    >>> image_shape(64), image_shape(784, [f"pixel{i}" for i in range(784)]), image_shape(13)
+    ((8, 8), (28, 28), None)
     """
     if feature_names is not None:
         names = [str(n) for n in feature_names]
@@ -449,6 +465,11 @@ def plot_weights(
     ValueError
         If the features do not form images of `shape` (or of any shape, when
         it is not given).
+
+    Examples
+    --------
+    >>> from softmax import SoftmaxRegression
+    >>> fig = plot_weights(SoftmaxRegression().fit(np.eye(64), np.arange(64) % 4))
     """
     coef = np.asarray(model.coef_, dtype=np.float64)
     k, d = coef.shape

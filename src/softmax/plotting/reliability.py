@@ -65,6 +65,15 @@ def expected_calibration_error(
     -------
     float
         0 for perfect calibration; at most 1.
+
+    Examples
+    --------
+    >>> y = np.array([0, 1, 1, 0])
+    >>> proba = [[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.8, 0.2]]  # 85% sure, always right
+    >>> round(expected_calibration_error(y, proba), 3)
+    0.15
+    >>> expected_calibration_error(y, [[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    0.0
     """
     confidence, correct, counts, which = _top_label_bins(y_true, proba, classes, n_bins)
     gap = np.bincount(which, weights=correct - confidence, minlength=n_bins)
@@ -105,6 +114,14 @@ def plot_reliability(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(C=0.01).fit(X, y)  # a strong penalty: under-confident
+    >>> fig = plot_reliability(y, {"C=0.01": model.predict_proba(X)}, classes=model.classes_)
     """
     series = dict(proba) if isinstance(proba, Mapping) else {"model": proba}
     fig = figure(6.0, 7.0)

@@ -24,6 +24,16 @@ class IterationInfo:
     ``objective`` is on the mean-loss scale of :class:`softmax.loss.objective.Objective`;
     ``gradient_max`` is the largest absolute gradient entry, the quantity
     compared with ``tol``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> seen = []
+    >>> model = SoftmaxRegression(callback=seen.append).fit(X, y)
+    >>> seen[-1].iteration == int(model.n_iter_[0]), seen[-1].gradient_max <= model.tol
+    (True, True)
     """
 
     iteration: int
@@ -50,6 +60,14 @@ class SolverResult:
         Largest absolute gradient entry at ``w``.
     objective_history : list of float
         Objective after each iteration, starting with the initial point.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> result = SolverResult(np.zeros(3), n_iter=0, converged=False, message="not started",
+    ...                       gradient_max=1.0)
+    >>> result.objective_history
+    []
     """
 
     w: NDArray
@@ -112,6 +130,14 @@ class Solver(ABC):
     :meth:`_minimise`. The convergence criterion is the same for all:
     ``max(abs(gradient)) <= tol``, on the mean-loss scale, or a stop at the
     rounding level of the objective's dtype.
+
+    Examples
+    --------
+    >>> from softmax.solvers import SOLVERS
+    >>> all(issubclass(cls, Solver) for cls in SOLVERS.values())
+    True
+    >>> sorted(SOLVERS)
+    ['gd', 'lbfgs', 'newton-cg', 'newton-cholesky', 'prox-newton', 'sgd']
     """
 
     #: Names of estimator parameters passed to ``__init__``.

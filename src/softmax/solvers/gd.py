@@ -22,6 +22,15 @@ class GradientDescent(Solver):
         until the objective decreases by at least ``1e-4 * step * ||grad||^2``.
         The line search needs no tuning; a fixed step diverges when it is
         larger than ``2 / L`` (``L``: the gradient's Lipschitz constant).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(solver="gd", standardize=True).fit(X, y)  # the article's method
+    >>> model.converged_, len(model.objective_history_) > 100
+    (True, True)
     """
 
     options = ("learning_rate",)

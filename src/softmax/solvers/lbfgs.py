@@ -20,6 +20,15 @@ class LBFGS(Solver):
     memory : int, default=20
         Number of correction pairs kept (``maxcor``); more pairs help on
         ill-conditioned problems at a small cost per iteration.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(solver="lbfgs").fit(X, y)
+    >>> model.solver_, model.converged_
+    ('lbfgs', True)
     """
 
     def __init__(self, memory: int = 20) -> None:

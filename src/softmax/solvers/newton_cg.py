@@ -47,6 +47,15 @@ class NewtonCG(Solver):
         (A full Gram matrix ``G`` in place of ``E[x_j^2]`` was tried: fewer
         CG iterations on raw digits, none fewer with 200 classes, more on
         standardised digits, so it was left out.)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(solver="newton-cg").fit(X, y)
+    >>> model.solver_, model.converged_
+    ('newton-cg', True)
     """
 
     needs = ("hessian_diagonal", "second_moments")

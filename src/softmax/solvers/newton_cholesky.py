@@ -35,6 +35,15 @@ class NewtonCholesky(Solver):
     max_hessian_bytes : int, default=2**31
         Refuse (``ValueError``) problems whose Hessian would need more memory
         than this, before any work; ``newton-cg`` or ``lbfgs`` suit them.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(solver="newton-cholesky").fit(X, y)
+    >>> model.converged_, int(model.n_iter_[0]) < 20  # quadratic convergence: few iterations
+    (True, True)
     """
 
     needs = ("gradient_hessian",)

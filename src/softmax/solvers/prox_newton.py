@@ -52,6 +52,15 @@ class ProxNewton(Solver):
     working_set_size : int, default=1000
         Entries (``n_classes`` per feature) in a working set before it is
         cut to the worst violators.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(C=0.5, l1_ratio=1.0, standardize=True).fit(X, y)
+    >>> model.solver_, bool((model.coef_ == 0).any())  # the lasso sets coefficients to 0
+    ('prox-newton', True)
     """
 
     #: Handles a non-smooth penalty (``Objective(..., nonsmooth=...)``).

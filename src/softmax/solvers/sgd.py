@@ -79,6 +79,19 @@ class SGD(Solver):
     n_iter_no_change : int
     verbose : int
         Show a progress bar (rows, rows/s, loss) on stderr when positive.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = StandardScaler().fit_transform(X)
+    >>> model = SoftmaxRegression(solver="sgd", alpha=1e-2, random_state=0)
+    >>> for epoch in range(20):  # one chunk at a time: here the whole data each time
+    ...     model = model.partial_fit(X, y, classes=[0, 1, 2])
+    >>> bool(model.score(X, y) > 0.9)
+    True
     """
 
     options = (
