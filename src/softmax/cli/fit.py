@@ -17,6 +17,7 @@ from ..estimator import SoftmaxRegression
 from ..io.atomic import check_writable
 from ..solvers import SOLVERS
 from .app import command
+from .crossval import CsOpt, CvOpt, Rule, RuleOpt, choose_c, cv_plots
 from .metrics import Metrics, write_metrics
 from .inputs import (
     DropOpt, FeaturesOpt, FormulaOpt, SampleWeightOpt, TrainingColumns, read_key,
@@ -85,6 +86,9 @@ def fit(
             show_default=False,
         ),
     ] = None,
+    cv: CvOpt = None,
+    cs: CsOpt = 20,
+    rule: RuleOpt = Rule.min,
     output_format: Annotated[
         Format,
         format_option(
@@ -167,6 +171,7 @@ def fit(
       softmax fit flowers.csv --target species -o flowers.softmax
       softmax fit data.parquet --test-size 0 --solver gd --max-iter 5000 --standardize
       softmax fit --dataset wine --standardize --l1-ratio 0.5 --class-weight balanced
+      softmax fit --dataset digits --standardize --cv 5 --rule 1se --plot pictures/
       softmax fit --dataset wine -q --format json -o wine.softmax | jq .metrics
       zcat flowers.csv.gz | softmax fit - --target species -o flowers.softmax
       softmax fit --dataset digits --plot pictures/
@@ -197,6 +202,8 @@ def fit(
                 "streaming DATA with --solver sgd."
             )
         columns.refuse("when streaming DATA with --solver sgd")
+        if cv is not None:
+            raise SoftmaxInputError("--cv needs the data in memory; not with --solver sgd.")
         return cli_fit(
             data, out, target=target, classes=classes, output=output, plot=plot,
             test_size=test_size, seed=seed, C=C, alpha=alpha, batch_size=batch_size or 256,
@@ -214,9 +221,17 @@ def fit(
     )
     if batch_size is not None:
         model.set_params(batch_size=batch_size)
-    gradients = _fit_with_progress(
-        model, X_train, y_train, out.progress, columns.weights_of(source, X_train)
-    )
+    weights = columns.weights_of(source, X_train)
+    search, lines = None, []
+    if cv is not None:
+        if alpha is not None or columns.params():
+            raise SoftmaxInputError("--cv chooses C itself; it takes neither --alpha nor a formula.")
+        model, search, line = choose_c(
+            model, X_train, y_train, weights, folds=cv, cs=cs, rule=rule.value, seed=seed
+        )
+        gradients, lines = None, [line]
+    else:
+        gradients = _fit_with_progress(model, X_train, y_train, out.progress, weights)
 
     n_test = len(y_test) if test_size > 0 else 0
     scores = Metrics.of(model, X_test, y_test)
@@ -228,7 +243,8 @@ def fit(
         extra = {**rows, "solver_": model.solver_, "metrics": scores.summary()}
         out.note(f"model saved to {model.save(output, extra=extra, key=key)}")
     if folder is not None:
-        for path in fit_plots(folder, model, gradients, X_test, y_test, source.X, y):
+        pictures = fit_plots(folder, model, gradients, X_test, y_test, source.X, y)
+        for path in pictures + ([] if search is None else cv_plots(folder, search)):
             out.note(f"wrote {path}")
     where = (
         f"the held-out test part ({n_test} of {len(y)} rows)"
@@ -238,7 +254,7 @@ def fit(
     state = "converged" if model.converged_ else "did not converge"
     write_metrics(
         out, scores, title=f"{source.name}: metrics on {where}",
-        lines=[f"solver {model.solver_}: {int(model.n_iter_[0])} iteration(s), {state}"],
+        lines=[*lines, f"solver {model.solver_}: {int(model.n_iter_[0])} iteration(s), {state}"],
         context={**rows, "scored_on": "test" if n_test else "train", "model_file": output},
         model=model_document(model, model.solver_),
     )  # fmt: skip

@@ -38,7 +38,7 @@ def plot_folder(path: str) -> pathlib.Path:
 def fit_plots(
     folder: pathlib.Path,
     model: SoftmaxRegression,
-    gradients: Sequence[float],
+    gradients: Sequence[float] | None,
     X_eval: pd.DataFrame,
     y_eval: ArrayLike,
     X_all: pd.DataFrame,
