@@ -11,10 +11,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils.metaestimators import available_if
 
 from .model import device, predictions, stochastic, training
-from .model.calibration import fit_temperature
+from .model.calibration import CalibrationMixin
 from .model.design import FormulaMixin
 from .model.export import ExportMixin
-from .model.fitted import HostArray, register, set_temperature
+from .model.fitted import HostArray, register
 from .model.parameters import PARAMETER_CONSTRAINTS
 from .solvers import IterationInfo
 
@@ -22,7 +22,9 @@ __all__ = ["SoftmaxRegression"]
 
 
 @register
-class SoftmaxRegression(FormulaMixin, ExportMixin, ClassifierMixin, BaseEstimator):
+class SoftmaxRegression(
+    FormulaMixin, ExportMixin, CalibrationMixin, ClassifierMixin, BaseEstimator
+):
     """Softmax regression (multinomial logistic regression).
 
     A linear model gives each class a score ``z_k = x . coef_[k] + intercept_[k]``;
@@ -162,12 +164,29 @@ default="auto"
     handle_unknown : {"warn", "error"}, default="warn"
         A category not seen in training: all-zero indicators and an
         ``UnknownCategoryWarning``, or an ``UnknownCategoryError``.
+    penalty_factor : array-like of shape (n_features,) or None, default=None
+        glmnet's ``penalty.factor``: the penalty (L2, L1, elastic net,
+        grouped) of feature ``j`` is multiplied by ``penalty_factor[j] >= 0``;
+        0 leaves it unpenalised. Used as given, so all ones is no factor
+        (glmnet rescales the factors to sum to ``n_features``, which changes
+        the meaning of ``C``). With ``standardize=True`` it weighs the
+        standardised coefficients, as in glmnet. Arrays in memory only.
+    lower_bounds, upper_bounds : float, array-like or None, default=None
+        glmnet's ``lower.limits`` and ``upper.limits``: box constraints on
+        ``coef_`` (not ``intercept_``) in the original units, a number or an
+        array broadcasting to ``(n_classes, n_features)``. They need
+        ``solver="lbfgs"`` (L-BFGS-B; ``"auto"`` picks it) and ``l1_ratio=0``;
+        only columns of ``coef_`` without bounds are then re-centred. Arrays
+        in memory only (:mod:`softmax.model.glmnet`).
 
     Tables: ``X`` may be a pandas DataFrame with text, categorical and boolean
     columns, one-hot encoded as :mod:`softmax.model.columns` says. Large data:
     ``fit`` also takes Dask arrays and DataFrames (:mod:`softmax.backends.dask`)
     and streams of chunks (:class:`softmax.backends.stream.ChunkStream`);
-    :meth:`partial_fit` trains on one chunk at a time.
+    :meth:`partial_fit` trains on one chunk at a time. GPU: under scikit-learn's
+    ``array_api_dispatch``, PyTorch or CuPy arrays are fitted and predicted on
+    their device, and ``coef_``, ``intercept_`` and ``n_iter_`` live there too
+    (:mod:`softmax.model.device` lists what is supported).
 
     Attributes
     ----------
@@ -246,6 +265,9 @@ default="auto"
         n_iter_no_change: int = 5,
         formula: str | None = None,
         handle_unknown: str = "warn",
+        penalty_factor: ArrayLike | None = None,
+        lower_bounds: float | ArrayLike | None = None,
+        upper_bounds: float | ArrayLike | None = None,
     ) -> None:
         self.C = C
         self.fit_intercept = fit_intercept
@@ -271,6 +293,9 @@ default="auto"
         self.n_iter_no_change = n_iter_no_change
         self.formula = formula
         self.handle_unknown = handle_unknown
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -430,60 +455,3 @@ default="auto"
             self, X, y, sample_weight, cov_type, reference, groups,
             weights_kind=weights_kind, separation=separation,
         )
-
-    def calibrate(
-        self, X_val: ArrayLike, y_val: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> SoftmaxRegression:
-        """Temperature scaling: fit one inverse temperature ``beta_`` on held-out data.
-
-        Finds the ``beta_ > 0`` that minimises the (weighted) mean log-loss of
-        ``softmax(beta_ * scores)`` on ``X_val, y_val``, the ``beta`` of
-        :func:`softmax.functions.softmax`, and uses it in :meth:`predict_proba`
-        and :meth:`predict_log_proba` from then on. Scaling every score by the
-        same positive number keeps their order, so :meth:`predict` and
-        :meth:`decision_function` are unchanged; ``beta_ < 1`` softens
-        over-confident probabilities (a weak penalty on many features) and
-        ``beta_ > 1`` sharpens under-confident ones (a strong penalty).
-        The validation data must not have been used by :meth:`fit`: on the
-        training data the fitted model is itself the fit, and ``beta_`` would
-        only reflect the penalty. Calling it again fits ``beta_`` afresh.
-
-        Parameters
-        ----------
-        X_val : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Held-out features.
-        y_val : array-like of shape (n_samples,)
-            Their labels, each one of ``classes_``.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weight of each sample in the log-loss.
-
-        Returns
-        -------
-        self : SoftmaxRegression
-
-        Raises
-        ------
-        ValueError
-            If a label is not one of ``classes_``, the lengths differ, or the
-            weights sum to zero.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_digits
-        >>> from sklearn.metrics import log_loss
-        >>> from sklearn.model_selection import train_test_split
-        >>> X, y = load_digits(return_X_y=True)
-        >>> X_fit, X_val, y_fit, y_val = train_test_split(X, y, random_state=0)
-        >>> model = SoftmaxRegression(C=10.0, max_iter=200, tol=1e-4).fit(X_fit, y_fit)
-        >>> before = log_loss(y_val, model.predict_proba(X_val))
-        >>> model.calibrate(X_val, y_val).beta_ < 1  # the model was over-confident
-        True
-        >>> bool(log_loss(y_val, model.predict_proba(X_val)) < before)
-        True
-        """
-        device.refuse(self, "calibrate", X_val)
-        beta = fit_temperature(
-            predictions.predict(self, "scores", X_val), y_val, self.classes_, sample_weight
-        )
-        set_temperature(self, beta)
-        return self

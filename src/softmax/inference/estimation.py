@@ -28,6 +28,7 @@ from .separation import (
     no_separation_certificate,
 )
 from ..loss.standardize import feature_mean_scale
+from ..model import glmnet
 from ..model.design import design_matrix, labels_for
 from ..model.problem import class_weights
 
@@ -127,8 +128,16 @@ def _estimate(
         else np.ones(X.shape[1])
     )
 
+    if model.lower_bounds is not None or model.upper_bounds is not None:
+        raise SoftmaxInputError(
+            "inference does not support lower_bounds/upper_bounds: at an active bound the "
+            "estimate is not a stationary point, so its covariance is not the sandwich's"
+        )
+    factor = glmnet.penalty_factor(model, X.shape[1])
+    factor = np.ones(X.shape[1]) if factor is None else factor
+
     def penalty_for(C: float) -> NDArray:
-        per_feature = np.zeros(X.shape[1]) if np.isinf(C) else pen_scale * scale**2 / C
+        per_feature = np.zeros(X.shape[1]) if np.isinf(C) else pen_scale * factor * scale**2 / C
         return np.concatenate([[0.0], per_feature]) if fit_intercept else per_feature
 
     problem = Problem(Z, codes, len(classes), ref, weights, meat_factor, penalty_for(model.C))

@@ -41,6 +41,10 @@ class Objective:
         Then the objective is ``F = f + h``: :meth:`value` is ``F``, while
         ``value_grad*`` return the smooth part ``f`` and its derivatives, and
         only solvers with ``supports_nonsmooth`` (proximal ones) may be used.
+    bounds : tuple (lower, upper) of ndarrays of shape (n_params,), optional
+        Box constraints on the flat vector, in the solver's coordinates
+        (``-inf``/``inf`` where free): the problem is ``min f`` over the box,
+        and only solvers with ``supports_bounds`` may be used.
 
     See Also
     --------
@@ -49,23 +53,26 @@ class Objective:
 
     def __init__(
         self, linear_loss: LinearModelLoss, penalty, X, y: NDArray, sample_weight: NDArray,
-        nonsmooth=None,
+        nonsmooth=None, bounds: tuple[NDArray, NDArray] | None = None,
     ):
         total = float(sample_weight.sum(dtype=np.float64))
         if not total > 0:
             raise ValueError("the sample weights sum to zero: there is nothing to fit")
         scale = 1.0 / total
         rows = MemoryRows(X, y, (sample_weight * scale).astype(X.dtype, copy=False))
-        self._bind(linear_loss, penalty, rows, scale, nonsmooth)
+        self._bind(linear_loss, penalty, rows, scale, nonsmooth, bounds)
 
     @classmethod
-    def over(cls, linear_loss, penalty, rows, scale: float, nonsmooth=None) -> Objective:
+    def over(
+        cls, linear_loss, penalty, rows, scale: float, nonsmooth=None,
+        bounds: tuple[NDArray, NDArray] | None = None,
+    ) -> Objective:  # fmt: skip
         """The objective over a rows backend whose weights are already multiplied by ``scale``.
 
         Parameters
         ----------
         linear_loss : LinearModelLoss
-        penalty, nonsmooth
+        penalty, nonsmooth, bounds
             As for the constructor; strengths on the summed scale.
         rows : rows backend
             See :mod:`softmax.loss.rows`.
@@ -74,13 +81,14 @@ class Objective:
             penalty is then given per sample.
         """
         objective = cls.__new__(cls)
-        objective._bind(linear_loss, penalty, rows, scale, nonsmooth)
+        objective._bind(linear_loss, penalty, rows, scale, nonsmooth, bounds)
         return objective
 
-    def _bind(self, linear_loss, penalty, rows, scale: float, nonsmooth) -> None:
+    def _bind(self, linear_loss, penalty, rows, scale: float, nonsmooth, bounds) -> None:
         self.linear_loss = linear_loss
         self.penalty = penalty
         self.nonsmooth = nonsmooth
+        self.bounds = bounds
         self.rows = rows
         self.scale = scale
 
@@ -128,12 +136,21 @@ class Objective:
         """Smallest element of ``grad + dh(w)``, flat; ``grad`` is the smooth part's gradient.
 
         It is zero exactly at a minimiser of ``F``; without ``h`` it is ``grad``.
+        With ``bounds`` the box's normal cone joins ``dh``: at an active lower
+        bound only a negative gradient entry remains (the objective would
+        decrease inside the box), at an active upper bound only a positive
+        one, and nothing where the bounds are equal (the KKT conditions).
         """
-        if self.nonsmooth is None:
+        if self.nonsmooth is None and self.bounds is None:
             return grad
         out = np.array(grad, dtype=np.float64)
-        view = self.linear_loss.coef_view
-        view(out)[...] = self.nonsmooth.min_norm_subgradient(view(w), view(grad), self.scale)
+        if self.nonsmooth is not None:
+            view = self.linear_loss.coef_view
+            view(out)[...] = self.nonsmooth.min_norm_subgradient(view(w), view(grad), self.scale)
+        if self.bounds is not None:
+            lower, upper = self.bounds
+            out = np.where(w <= lower, np.minimum(out, 0.0), out)
+            out = np.where(w >= upper, np.maximum(out, 0.0), out)
         return out
 
     def optimality(self, w: NDArray, grad: NDArray) -> float:
@@ -218,7 +235,7 @@ class Objective:
         hessian = rows.gradient_hessian(loss.restrict(features), w_sub)[2]
         # The smooth penalty (L2) on the coefficients, on the mean-loss scale.
         diagonal = np.zeros((k, len(columns)))
-        diagonal[:, :m] = self.scale * self.penalty.hessian_diagonal(
+        diagonal[:, :m] = self.scale * self.penalty.restrict(features).hessian_diagonal(
             w.reshape(k, -1)[:, features]
         )
         hessian[np.diag_indices_from(hessian)] += diagonal.ravel()

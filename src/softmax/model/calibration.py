@@ -5,12 +5,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from sklearn.utils.validation import _check_sample_weight
 
 from .. import functions
+from . import device, predictions
+from .fitted import set_temperature
 
-__all__ = ["BETA_BOUNDS", "fit_temperature"]
+__all__ = ["BETA_BOUNDS", "CalibrationMixin", "fit_temperature"]
 
 #: Temperature scaling searches beta in this range; beyond it the probabilities
 #: are a hard-max or a uniform distribution to many digits.
@@ -92,3 +94,72 @@ def fit_temperature(raw: NDArray, labels, classes: NDArray, sample_weight=None) 
             stacklevel=3,
         )
     return float(np.exp(log_beta))
+
+
+class CalibrationMixin:
+    """:meth:`calibrate` of :class:`softmax.SoftmaxRegression` (temperature scaling).
+
+    Examples
+    --------
+    >>> from softmax import SoftmaxRegression
+    >>> issubclass(SoftmaxRegression, CalibrationMixin)
+    True
+    """
+
+    def calibrate(
+        self, X_val: ArrayLike, y_val: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> CalibrationMixin:
+        """Temperature scaling: fit one inverse temperature ``beta_`` on held-out data.
+
+        Finds the ``beta_ > 0`` that minimises the (weighted) mean log-loss of
+        ``softmax(beta_ * scores)`` on ``X_val, y_val``, the ``beta`` of
+        :func:`softmax.functions.softmax`, and uses it in :meth:`predict_proba`
+        and :meth:`predict_log_proba` from then on. Scaling every score by the
+        same positive number keeps their order, so :meth:`predict` and
+        :meth:`decision_function` are unchanged; ``beta_ < 1`` softens
+        over-confident probabilities (a weak penalty on many features) and
+        ``beta_ > 1`` sharpens under-confident ones (a strong penalty).
+        The validation data must not have been used by :meth:`fit`: on the
+        training data the fitted model is itself the fit, and ``beta_`` would
+        only reflect the penalty. Calling it again fits ``beta_`` afresh.
+
+        Parameters
+        ----------
+        X_val : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Held-out features.
+        y_val : array-like of shape (n_samples,)
+            Their labels, each one of ``classes_``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight of each sample in the log-loss.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+
+        Raises
+        ------
+        ValueError
+            If a label is not one of ``classes_``, the lengths differ, or the
+            weights sum to zero.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from sklearn.metrics import log_loss
+        >>> from sklearn.model_selection import train_test_split
+        >>> X, y = load_digits(return_X_y=True)
+        >>> X_fit, X_val, y_fit, y_val = train_test_split(X, y, random_state=0)
+        >>> from softmax import SoftmaxRegression
+        >>> model = SoftmaxRegression(C=10.0, max_iter=200, tol=1e-4).fit(X_fit, y_fit)
+        >>> before = log_loss(y_val, model.predict_proba(X_val))
+        >>> model.calibrate(X_val, y_val).beta_ < 1  # the model was over-confident
+        True
+        >>> bool(log_loss(y_val, model.predict_proba(X_val)) < before)
+        True
+        """
+        device.refuse(self, "calibrate", X_val)
+        beta = fit_temperature(
+            predictions.predict(self, "scores", X_val), y_val, self.classes_, sample_weight
+        )
+        set_temperature(self, beta)
+        return self

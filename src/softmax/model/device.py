@@ -6,10 +6,14 @@ options below are checked (:func:`unsupported` says what is not supported,
 and the estimator's ``array_api_support`` tag follows it), the inputs are
 validated on the device (:func:`validate`), and the one fit path of
 :mod:`softmax.model.training` runs over :class:`~softmax.backends.array_api.ArrayRows`.
-The fitted ``coef_``, ``intercept_``, ``n_iter_`` and ``objective_history_``
-are then arrays of ``X``'s namespace on its device, and so are the outputs of
-``predict``, ``predict_proba``, ``predict_log_proba`` and ``decision_function``
-for ``X`` of that namespace and device (:func:`device_features`).
+The fitted ``coef_``, ``intercept_`` and ``n_iter_`` are then arrays of
+``X``'s namespace on its device (``classes_`` and ``objective_history_`` stay
+NumPy, :class:`softmax.model.fitted.HostArray`), and so are the outputs of
+``predict`` (numeric labels), ``predict_proba``, ``predict_log_proba`` and
+``decision_function`` for ``X`` of that namespace and device
+(:func:`check_same_device`, :func:`device_features`). ``save``,
+``inference``, ``calibrate`` and ``partial_fit`` work on NumPy arrays only
+(:func:`refuse`).
 
 Supported: ``solver`` ``"auto"`` (which picks ``"lbfgs"`` or ``"newton-cg"``),
 ``"lbfgs"``, ``"newton-cg"`` and ``"gd"``; the L2 penalty (``C`` or ``alpha``);
@@ -60,7 +64,7 @@ def unsupported(model) -> list[str]:
         found.append(f"solver={model.solver!r}")
     if model.l1_ratio > 0:
         found.append(f"l1_ratio={model.l1_ratio} (an L1 or elastic-net penalty)")
-    for name in ("standardize", "label_smoothing", "formula", "early_stopping"):
+    for name in ("standardize", "label_smoothing", "formula"):
         if getattr(model, name):
             found.append(f"{name}={getattr(model, name)!r}")
     return found
@@ -82,7 +86,8 @@ def validate(model, X, y, sample_weight) -> tuple[Any, ArrayData]:
             f"{', '.join(found)}. It supports {SUPPORTED}. For the rest, fit on NumPy arrays "
             "(np.asarray or the library's .cpu().numpy() / .get())."
         )
-    if len(getattr(y, "shape", np.shape(y))) == 2 and y.shape[1] != 1:
+    shape = y.shape if hasattr(y, "shape") else np.shape(y)
+    if len(shape) == 2 and shape[1] != 1:
         raise ValueError(
             f"fitting on {xp.__name__} arrays takes class labels, not a matrix of "
             "probability targets; fit probability targets on NumPy arrays"
@@ -110,8 +115,9 @@ def _describe(x) -> str:
 def check_same_device(model, X, method: str) -> None:
     """Refuse ``X`` of another namespace or device than the model's coefficients.
 
-    A model fitted on NumPy arrays with ``array_api_dispatch`` off takes any
-    ``X`` NumPy can convert, as scikit-learn's estimators do.
+    A model fitted on NumPy arrays takes any ``X`` NumPy can convert, as
+    scikit-learn's estimators do, except device arrays while
+    ``array_api_dispatch`` is on.
 
     Raises
     ------

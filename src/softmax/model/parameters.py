@@ -42,4 +42,8 @@ PARAMETER_CONSTRAINTS: dict = {
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "formula": [str, None],
     "handle_unknown": [StrOptions(set(HANDLE_UNKNOWN))],
+    # Shapes and values are checked against the data, in softmax.model.glmnet.
+    "penalty_factor": ["array-like", None],
+    "lower_bounds": [Real, "array-like", None],
+    "upper_bounds": [Real, "array-like", None],
 }

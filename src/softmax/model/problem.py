@@ -20,10 +20,11 @@ from ..loss.array_api import to_numpy
 from ..loss.linear import LinearModelLoss
 from ..loss.standardize import StandardizedLinearLoss
 from ..penalties import elastic_net
+from . import glmnet
 
 __all__ = [
-    "Problem", "check_classes", "class_weights", "initial_point", "label_codes", "penalties",
-    "report",
+    "Problem", "centring", "check_classes", "class_weights", "initial_point", "label_codes",
+    "penalties", "report",
 ]  # fmt: skip
 
 
@@ -68,7 +69,9 @@ def class_weights(class_weight, classes: NDArray, class_totals: NDArray | None) 
     return compute_class_weight(class_weight, classes=classes, y=classes)
 
 
-def penalties(model, total_weight: float | None, *, per_sample: bool = False):
+def penalties(
+    model, total_weight: float | None, *, per_sample: bool = False, factor: NDArray | None = None
+):
     """The smooth (L2) and non-smooth (L1, grouped or None) penalties of ``model``.
 
     The one place where ``C``, ``alpha``, ``l1_ratio`` and ``grouped`` become
@@ -83,6 +86,8 @@ def penalties(model, total_weight: float | None, *, per_sample: bool = False):
     total_weight : float or None
         ``S``; None when unknown (a stream).
     per_sample : bool, default=False
+    factor : ndarray of shape (n_features,), optional
+        The checked ``penalty_factor`` (:func:`softmax.model.glmnet.penalty_factor`).
 
     Raises
     ------
@@ -101,7 +106,7 @@ def penalties(model, total_weight: float | None, *, per_sample: bool = False):
         )
     else:
         strength = 0.0 if math.isinf(model.C) else 1.0 / (model.C * total_weight)
-    return elastic_net(strength, model.l1_ratio, model.grouped)
+    return elastic_net(strength, model.l1_ratio, model.grouped, factor)
 
 
 def check_classes(classes: NDArray, weight_per_class: NDArray) -> None:
@@ -161,6 +166,8 @@ class Problem:
     nonsmooth : L1, GroupL1 or None
     w0 : ndarray of shape (n_params,)
         The starting point (warm start).
+    bounds : tuple (lower, upper) of ndarrays of shape (n_params,) or None
+        Box constraints in the solver's coordinates (:mod:`softmax.model.glmnet`).
     """
 
     classes: NDArray
@@ -168,6 +175,7 @@ class Problem:
     smooth: object
     nonsmooth: object
     w0: NDArray
+    bounds: tuple[NDArray, NDArray] | None = None
 
     @classmethod
     def build(
@@ -181,9 +189,11 @@ class Problem:
         linear_loss = LinearModelLoss(len(classes), n_features, model.fit_intercept)
         if mean_scale is not None:
             linear_loss = StandardizedLinearLoss(linear_loss, *mean_scale)
-        smooth, nonsmooth = penalties(model, total_weight)
+        factor = glmnet.penalty_factor(model, n_features)
+        smooth, nonsmooth = penalties(model, total_weight, factor=factor)
         w0 = initial_point(model, linear_loss, classes, warm=model.warm_start)
-        return cls(classes, linear_loss, smooth, nonsmooth, w0)
+        bounds = glmnet.coefficient_bounds(model, linear_loss)
+        return cls(classes, linear_loss, smooth, nonsmooth, w0, bounds)
 
     def coefficients(self, w: NDArray, dtype) -> tuple[NDArray, NDArray]:
         """``coef_`` and ``intercept_`` of the flat solution ``w``, in the original units.
@@ -191,14 +201,37 @@ class Problem:
         Adding one vector to every row changes no probability: report the
         representative with rows (and intercepts) summing to zero. Not with an
         L1 part: its optimum's rows need not sum to zero, and shifting them
-        would destroy the exact zeros.
+        would destroy the exact zeros; with bounds, only the columns without any.
         """
-        return report(self.linear_loss, w, dtype, centre=self.nonsmooth is None)
+        centre = centring(self.linear_loss, self.bounds, l1=self.nonsmooth is not None)
+        return report(self.linear_loss, w, dtype, centre=centre)
 
 
-def report(linear_loss, w: NDArray, dtype, *, centre: bool) -> tuple[NDArray, NDArray]:
-    """``coef_`` and ``intercept_`` from ``w`` (see :meth:`Problem.coefficients`)."""
+def centring(linear_loss, bounds: tuple[NDArray, NDArray] | None, *, l1: bool) -> bool | NDArray:
+    """Which columns of ``coef`` :func:`report` centres: all, none, or a mask (n_features,).
+
+    None with an L1 part (see :meth:`Problem.coefficients`). With bounds, the
+    columns with no bound: shifting a bounded one could leave its box, while
+    an unbounded, unpenalised column (``penalty_factor`` 0) is otherwise free
+    to drift along the shift, which changes nothing.
+    """
+    if l1:
+        return False
+    if bounds is None:
+        return True
+    lower, upper = (linear_loss.coef_view(bound) for bound in bounds)
+    return np.all(np.isinf(lower) & np.isinf(upper), axis=0)
+
+
+def report(
+    linear_loss, w: NDArray, dtype, *, centre: bool | NDArray
+) -> tuple[NDArray, NDArray]:
+    """``coef_`` and ``intercept_`` from ``w`` (see :meth:`Problem.coefficients`).
+
+    ``centre``: whether to centre the columns of ``coef`` over the classes, or
+    a mask of the columns to centre (:func:`centring`).
+    """
     coef, intercept = linear_loss.to_original_coef(*linear_loss.unpack(w))
-    if centre:
-        coef = coef - coef.mean(axis=0)
+    if np.any(centre):
+        coef = coef - np.where(centre, coef.mean(axis=0), 0.0)
     return coef.astype(dtype), (intercept - intercept.mean()).astype(dtype)

@@ -20,7 +20,7 @@ from ..backends.stream import StochasticRun, run_epochs
 from ..loss.linear import LinearModelLoss
 from ..loss.rows import MemoryRows
 from ..solvers import optimizers as optim
-from . import device
+from . import device, glmnet
 from .design import require_numeric
 from .fitted import set_fitted
 from .problem import class_weights, initial_point, label_codes, penalties, report
@@ -95,6 +95,7 @@ def fit_stochastic(
 def partial_fit(model, X, y, classes=None, sample_weight=None):
     """One chunk of a stream; see :meth:`SoftmaxRegression.partial_fit`."""
     device.refuse(model, "partial_fit", X)
+    glmnet.refuse(model, "partial_fit")
     require_numeric(model, X, "partial_fit")
     run: StochasticRun | None = getattr(model, "sgd_state_", None)
     first = run is None

@@ -1,6 +1,7 @@
 """The fit path: one problem, one objective, one solver, one report, whatever holds the rows.
 
-:func:`fit` takes arrays in memory (NumPy, SciPy sparse), Dask collections
+:func:`fit` takes arrays in memory (NumPy, SciPy sparse), array-API arrays
+on a device (PyTorch, CuPy; :mod:`softmax.model.device`), Dask collections
 (:mod:`softmax.backends.dask`) or a stream of chunks
 (:class:`softmax.backends.stream.ChunkStream`). Full-batch fits build a
 :class:`~softmax.model.problem.Problem` and an
@@ -27,7 +28,7 @@ from ..loss.objective import Objective
 from ..loss.standardize import feature_mean_scale
 from ..loss.threads import single_threaded_blas
 from ..solvers import SOLVERS, Solver, SolverResult, choose_solver
-from . import device
+from . import device, glmnet
 from .design import fit_design, require_labels
 from .fitted import set_fitted
 from .problem import Problem, check_classes, class_weights
@@ -42,12 +43,15 @@ __all__ = ["fit"]
 def fit(model, X, y, sample_weight=None):
     """Fit ``model``; see :meth:`SoftmaxRegression.fit`."""
     if isinstance(X, ChunkStream):
+        glmnet.refuse(model, "a stream of chunks")
         return _fit_stream(model, X)
     if is_dask_collection(X) or is_dask_collection(y):
         require_labels(model, y)
+        glmnet.refuse(model, "Dask collections")
         return _fit_dask(model, X, y, sample_weight)  # the data stay on the workers
     if is_device_array(X):
         require_labels(model, y)
+        glmnet.refuse(model, "arrays on a device")
         return _fit_device(model, X, y, sample_weight)  # the data stay on their device
     # Tables and formulas become numbers here; the maths below never sees a column.
     encoding, X, y = fit_design(model, X, y)
@@ -87,18 +91,21 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
     total = float(sample_weight.sum(dtype=np.float64))
     problem = Problem.build(model, classes, X.shape[1], total, mean_scale)
     name, reason = choose_solver(
-        model.solver, X, len(classes), model.l1_ratio, penalised=problem.smooth.strength > 0
-    )
+        model.solver, X, len(classes), model.l1_ratio, penalised=problem.smooth.strength > 0,
+        bounded=problem.bounds is not None,
+    )  # fmt: skip
     solver_cls = SOLVERS[name]
     _check_learning_rate(model, solver_cls)
+    glmnet.check_solver(model, name, solver_cls, problem)
     if problem.nonsmooth is not None and not solver_cls.supports_nonsmooth:
         raise ValueError(
             f"l1_ratio={model.l1_ratio} (an L1 penalty) needs solver='prox-newton' or "
             f"'auto'; solver={model.solver!r} handles only the smooth L2 penalty"
         )
     objective = Objective(
-        problem.linear_loss, problem.smooth, X, targets, sample_weight, nonsmooth=problem.nonsmooth
-    )
+        problem.linear_loss, problem.smooth, X, targets, sample_weight,
+        nonsmooth=problem.nonsmooth, bounds=problem.bounds,
+    )  # fmt: skip
     # NumPy and SciPy each bundle an OpenBLAS; both spinning 2 threads made
     # digits 5x and a 50,000 x 100 fit 1.8x slower than single-threaded BLAS.
     announce_solver(model, name, reason)
@@ -119,7 +126,8 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
 
 
 def _unpenalised(problem: Problem) -> bool:
-    return problem.smooth.strength == 0 and problem.nonsmooth is None
+    # Bounds keep coefficients finite: separation cannot send them to infinity.
+    return problem.smooth.strength == 0 and problem.nonsmooth is None and problem.bounds is None
 
 
 def _separation(model, problem: Problem, result: SolverResult, X, codes, sample_weight, names):
@@ -273,7 +281,9 @@ def _publish(
     """Set the fitted attributes, then refuse non-finite results and warn on non-convergence.
 
     Separated classes (``separation``) have no finite optimum: not converged,
-    whatever the solver says.
+    whatever the solver says. ``features`` are further keywords of
+    :func:`set_fitted`: feature counts and names, and ``to_arrays`` after a fit
+    on a device.
     """
     if separation is not None:
         result = dataclasses.replace(result, converged=False)

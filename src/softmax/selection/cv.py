@@ -38,7 +38,7 @@ L1_DECADES = 4.0
 #: The fitting options passed through to each path's SoftmaxRegression.
 _FIT_OPTIONS = (
     "fit_intercept", "standardize", "grouped", "label_smoothing", "solver", "max_iter", "tol",
-    "class_weight",
+    "class_weight", "penalty_factor", "lower_bounds", "upper_bounds",
 )  # fmt: skip
 
 
@@ -113,6 +113,11 @@ class SoftmaxRegressionCV(ClassifierMixin, BaseEstimator):
         Shuffles the folds of ``cv=int``.
     fit_intercept, standardize, label_smoothing, max_iter, tol, class_weight
         As for :class:`~softmax.SoftmaxRegression`, for every fit.
+    penalty_factor, lower_bounds, upper_bounds
+        As for :class:`~softmax.SoftmaxRegression` (glmnet's per-feature
+        penalty factors and coefficient bounds), for every fit. The default
+        L1 grid's ``C_min`` divides each feature's gradient by its factor
+        (features of factor 0 are left out of it).
     solver : {"auto", "lbfgs", "gd", "newton-cg", "newton-cholesky", "prox-newton"}, \
 default="auto"
         As for :class:`~softmax.SoftmaxRegression`; ``"sgd"`` is not offered,
@@ -205,6 +210,9 @@ default="auto"
         max_iter: int = 1000,
         tol: float = 1e-6,
         class_weight: dict | str | None = None,
+        penalty_factor: ArrayLike | None = None,
+        lower_bounds: float | ArrayLike | None = None,
+        upper_bounds: float | ArrayLike | None = None,
     ) -> None:
         self.Cs = Cs
         self.l1_ratios = l1_ratios
@@ -222,6 +230,9 @@ default="auto"
         self.max_iter = max_iter
         self.tol = tol
         self.class_weight = class_weight
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

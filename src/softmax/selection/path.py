@@ -45,8 +45,9 @@ from sklearn.base import clone
 from ..loss.objective import Objective
 from ..loss.standardize import feature_mean_scale
 from ..loss.threads import single_threaded_blas
+from ..model import glmnet
 from ..model.fitted import set_fitted
-from ..model.problem import Problem, check_classes, class_weights, penalties, report
+from ..model.problem import Problem, centring, check_classes, class_weights, penalties, report
 from ..model.targets import smooth_labels
 from ..penalties import L2
 from ..solvers import SOLVERS, SolverResult, choose_solver
@@ -167,11 +168,23 @@ def null_point(data: PathData) -> NDArray:
     return w
 
 
-def _feature_scores(grad_coef: NDArray, grouped: bool) -> NDArray:
-    """Per feature, what an L1 strength must exceed to keep it at zero, shape (n_features,)."""
-    if grouped:
-        return np.linalg.norm(grad_coef, axis=0)
-    return np.abs(grad_coef).max(axis=0)
+def _feature_scores(grad_coef: NDArray, grouped: bool, factor: NDArray | None = None) -> NDArray:
+    """Per feature, what an L1 strength must exceed to keep it at zero, shape (n_features,).
+
+    A feature's penalty factor divides its score (its L1 strength is the
+    strength times the factor); an unpenalised feature (factor 0) scores
+    ``inf``: no strength keeps it at zero.
+    """
+    scores = np.linalg.norm(grad_coef, axis=0) if grouped else np.abs(grad_coef).max(axis=0)
+    if factor is None:
+        return scores
+    penalised = factor > 0
+    return np.where(penalised, scores / np.where(penalised, factor, 1.0), np.inf)
+
+
+def _lambda_max(scores: NDArray) -> float:
+    """The largest finite feature score: the strength that zeroes every penalised feature."""
+    return float(scores[np.isfinite(scores)].max(initial=0.0))
 
 
 def _base_objective(data: PathData) -> Objective:
@@ -187,7 +200,11 @@ def smallest_c(data: PathData, l1_ratio: float, grouped: bool) -> float:
     model (:func:`null_point`) is optimal as long as the L1 strength on the
     mean scale, ``l1_ratio / (C S)``, is at least ``lambda_max``, the largest
     :func:`_feature_scores` of the data term's gradient there (glmnet's
-    ``lambda_max``). Hence ``C_min = l1_ratio / (S * lambda_max)``.
+    ``lambda_max``). Hence ``C_min = l1_ratio / (S * lambda_max)``. With
+    ``penalty_factor``, ``lambda_max = max_j score_j / factor_j`` over the
+    penalised features; features of factor 0 are not zero at ``C_min``, and
+    the gradient is still taken at the intercept-only model (glmnet fits the
+    unpenalised features first), so ``C_min`` is then an estimate.
 
     Raises
     ------
@@ -210,7 +227,8 @@ def smallest_c(data: PathData, l1_ratio: float, grouped: bool) -> float:
         raise ValueError("smallest_c needs l1_ratio > 0: a pure L2 penalty never zeroes a fit")
     objective = _base_objective(data)
     grad = objective.value_grad(null_point(data))[1]
-    lam_max = float(_feature_scores(objective.linear_loss.coef_view(grad), grouped).max(initial=0))
+    factor = data.problem.smooth.factor
+    lam_max = _lambda_max(_feature_scores(objective.linear_loss.coef_view(grad), grouped, factor))
     if not lam_max > 0:
         raise ValueError(
             "no feature changes the loss at the intercept-only model (constant features?), so "
@@ -332,8 +350,12 @@ def fit_path(
     if np.any(np.diff(Cs) < 0):
         raise ValueError("Cs must be increasing: a path runs from the strongest penalty")
     loss = data.problem.linear_loss
-    name, _ = choose_solver(template.solver, data.X, loss.n_classes, template.l1_ratio)
+    bounds, factor = data.problem.bounds, data.problem.smooth.factor
+    name, _ = choose_solver(
+        template.solver, data.X, loss.n_classes, template.l1_ratio, bounded=bounds is not None
+    )
     solver_cls = SOLVERS[name]
+    glmnet.check_solver(template, name, solver_cls, data.problem)
     if template.l1_ratio > 0 and not solver_cls.supports_nonsmooth:
         raise ValueError(
             f"l1_ratio={template.l1_ratio} (an L1 penalty) needs solver='prox-newton' or "
@@ -345,12 +367,12 @@ def fit_path(
     w = null_point(data)
     grad = base.value_grad(w)[1]  # the L2 part has no gradient at zero coefficients
     # The previous point's L1 strength; before the first, the intercept-only model's, lambda_max.
-    lam_prev = _feature_scores(loss.coef_view(grad), template.grouped).max(initial=0.0)
+    lam_prev = _lambda_max(_feature_scores(loss.coef_view(grad), template.grouped, factor))
     points = []
     with single_threaded_blas():
         for i, C in enumerate(Cs):
-            smooth, nonsmooth = penalties(model.set_params(C=float(C)), data.total)
-            objective = Objective.over(loss, smooth, base.rows, base.scale, nonsmooth)
+            smooth, nonsmooth = penalties(model.set_params(C=float(C)), data.total, factor=factor)
+            objective = Objective.over(loss, smooth, base.rows, base.scale, nonsmooth, bounds)
             if i >= 2:
                 w = _predict(objective, points[-1][0].w, points[-2][0].w, Cs[i - 2 : i + 1])
             if nonsmooth is not None and screening:
@@ -364,7 +386,8 @@ def fit_path(
                 n_solved = loss.n_features
             w = result.w
             points.append((result, n_solved))
-    path = _collect(points, Cs, data, name, centre=template.l1_ratio == 0)
+    centre = centring(loss, bounds, l1=template.l1_ratio > 0)
+    path = _collect(points, Cs, data, name, centre=centre)
     if validation is not None:
         X_val, y_val, scorer = validation
         n_features = data.X.shape[1]
@@ -401,7 +424,8 @@ def _solve_screened(
     grouped = objective.nonsmooth.grouped
     # Features already in the model stay; the others must pass the strong rule.
     strong = np.any(loss.coef_view(w) != 0, axis=0)
-    strong |= _feature_scores(loss.coef_view(grad), grouped) >= 2 * lam - lam_prev
+    factor = objective.nonsmooth.factor
+    strong |= _feature_scores(loss.coef_view(grad), grouped, factor) >= 2 * lam - lam_prev
     n_iter, history, converged, message = 0, [], True, ""
     w = w.copy()
     W = w.reshape(loss.n_classes, -1)
@@ -409,8 +433,9 @@ def _solve_screened(
         features = np.flatnonzero(strong)
         columns = np.append(features, loss.n_features) if loss.fit_intercept else features
         sub = Objective.over(
-            loss.restrict(features), objective.penalty, objective.rows.columns(features),
-            objective.scale, objective.nonsmooth,
+            loss.restrict(features), objective.penalty.restrict(features),
+            objective.rows.columns(features), objective.scale,
+            objective.nonsmooth.restrict(features),
         )  # fmt: skip
         result = solver.solve(
             sub, W[:, columns].ravel(), max_iter=template.max_iter, tol=template.tol
@@ -433,11 +458,11 @@ def _solve_screened(
     return result, grad, int(strong.sum())
 
 
-def _collect(points, Cs: NDArray, data: PathData, solver: str, centre: bool) -> RegularizationPath:
+def _collect(points, Cs: NDArray, data: PathData, solver: str, centre) -> RegularizationPath:
     """Stack per-point results into a :class:`RegularizationPath` (original units).
 
-    ``centre``: report rows summing to zero, as a fit without an L1 part does
-    (:meth:`softmax.model.problem.Problem.coefficients`).
+    ``centre``: which columns to report summing to zero over the classes, as a
+    fit does (:func:`softmax.model.problem.centring`).
     """
     loss, dtype = data.problem.linear_loss, data.X.dtype
     reported = [report(loss, result.w, dtype, centre=centre) for result, _ in points]

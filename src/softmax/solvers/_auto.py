@@ -1,8 +1,10 @@
 """``solver="auto"`` (the default): pick a solver from the problem, and say why.
 
-Each branch of the rule is the solver measured fastest there, time to the
-same objective (1e-8 relative; ``benchmarks/bench_solvers.py`` and
-``benchmarks/bench_small.py``, scikit-learn 1.9's best solver alongside):
+Coefficient bounds (``lower_bounds``, ``upper_bounds``) come first: only
+``"lbfgs"`` (SciPy's L-BFGS-B) keeps them. Otherwise each branch of the rule
+is the solver measured fastest there, time to the same objective (1e-8
+relative; ``benchmarks/bench_solvers.py`` and ``benchmarks/bench_small.py``,
+scikit-learn 1.9's best solver alongside):
 
 1. ``l1_ratio > 0``: ``"prox-newton"``, the only solver taking a non-smooth
    penalty (it reached saga's optimum on standardised digits in 0.65 s, saga
@@ -54,7 +56,7 @@ LBFGS_MAX_CLASSES = 3
 
 def choose_solver(
     solver: str, X, n_classes: int, l1_ratio: float, *, penalised: bool = True,
-    full_hessian: bool = True,
+    full_hessian: bool = True, bounded: bool = False,
 ) -> tuple[str, str]:  # fmt: skip
     """The solver to use and why: ``solver`` itself unless it is ``"auto"``.
 
@@ -70,6 +72,8 @@ def choose_solver(
     full_hessian : bool, default=True
         Whether the rows can build the full Hessian (False on a device: no
         Newton-Cholesky then).
+    bounded : bool, default=False
+        Whether the coefficients have bounds (then ``"lbfgs"``).
 
     Returns
     -------
@@ -90,6 +94,8 @@ def choose_solver(
     if solver != "auto":
         return solver, "chosen by the user"
     n_params = n_classes * (X.shape[1] + 1)
+    if bounded:
+        return "lbfgs", "auto: coefficient bounds need L-BFGS-B"
     if l1_ratio > 0:
         return "prox-newton", f"auto: l1_ratio={l1_ratio:g} needs a proximal solver"
     if sparse.issparse(X):

@@ -144,6 +144,8 @@ class Solver(ABC):
     options: tuple[str, ...] = ()
     #: Whether the solver handles a non-smooth (L1 or grouped) penalty.
     supports_nonsmooth: bool = False
+    #: Whether the solver keeps the objective's box constraints (``Objective.bounds``).
+    supports_bounds: bool = False
     #: Methods the objective's rows backend must have (:mod:`softmax.loss.rows`) beyond
     #: ``loss``, ``loss_gradient`` and ``loss_gradient_hessp``, which all backends have.
     needs: tuple[str, ...] = ()

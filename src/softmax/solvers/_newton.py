@@ -180,9 +180,9 @@ def at_rounding_level(objective: Objective, w: NDArray) -> bool:
     rounding level, spent only on fits that missed ``tol``.
     """
     value, grad, hessp = objective.value_grad_hessp(w)
-    if objective.nonsmooth is not None:
-        value += objective.nonsmooth_value(w)
-        grad = objective.min_norm_subgradient(w, grad)
+    # With a non-smooth penalty or bounds, the minimum-norm subgradient (else the gradient).
+    value += objective.nonsmooth_value(w)
+    grad = objective.min_norm_subgradient(w, grad)
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
         return False
     project = invariance_projector(objective, w)

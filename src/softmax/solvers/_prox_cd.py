@@ -15,7 +15,7 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve
 __all__ = ["block_cd"]
 
 
-def block_cd(objective, A, g, u0, k, n_penalised, tol, max_sweeps):
+def block_cd(objective, A, g, u0, k, n_penalised, tol, max_sweeps, features=None):
     """Minimise ``g.(u - u0) + (u - u0).A(u - u0) / 2 + h(u)`` by block coordinate descent.
 
     Each block step minimises a majoriser of the model in that block: for a
@@ -43,6 +43,9 @@ def block_cd(objective, A, g, u0, k, n_penalised, tol, max_sweeps):
     tol : float
         Stop when the model's minimum-norm subgradient has max-abs ``<= tol``.
     max_sweeps : int
+    features : ndarray of int, optional
+        The features of the penalised blocks (all of them when None), whose
+        penalty factors ``h`` applies.
 
     Returns
     -------
@@ -50,7 +53,12 @@ def block_cd(objective, A, g, u0, k, n_penalised, tol, max_sweeps):
     sweeps : int
     """
     h = objective.nonsmooth
+    if h is not None and features is not None:
+        h = h.restrict(features)
     scale = objective.scale
+    # Each step proxes one column, so a feature's penalty factor goes into its step.
+    prox = None if h is None else type(h)(h.strength).prox
+    weight = np.ones(n_penalised) if h is None or h.factor is None else h.factor
     n_blocks = len(u0) // k
     blocks = A.reshape(n_blocks, k, n_blocks, k)
     diagonal = blocks[np.arange(n_blocks), :, np.arange(n_blocks), :]  # (n_blocks, k, k)
@@ -75,7 +83,7 @@ def block_cd(objective, A, g, u0, k, n_penalised, tol, max_sweeps):
             ub = u[sl]
             if b < n_penalised:
                 z = ub - steps[b] * r[sl]
-                new = z if h is None else h.prox(z, steps[b] * scale)
+                new = z if h is None else prox(z, steps[b] * scale * weight[b])
             else:
                 new = ub - exact[b - n_penalised] @ r[sl]
             change = new - ub

@@ -80,10 +80,7 @@ class NewtonCG(Solver):
                 )
             gnorm = float(np.linalg.norm(grad))
             precondition = _preconditioner(objective, w, moments) if self.preconditioner else None
-            # The residual is the quadratic model's next gradient: solving far below
-            # tol only polishes a step that already converges (digits: the last
-            # Newton step took 46 CG steps of the fit's 142).
-            target = max(min(0.5, np.sqrt(gnorm)) * gnorm, 0.1 * stop.tol)
+            target = min(0.5, np.sqrt(gnorm)) * gnorm
             direction, used = conjugate_gradient(
                 hessp, project(grad), precondition, target, self.max_cg_iter
             )

@@ -99,6 +99,7 @@ class ProxNewton(Solver):
             u, sweeps = block_cd(
                 objective, working_set_hessian(objective, w, features), grad[index], w[index],
                 objective.linear_loss.n_classes, len(features), inner_tol, self.max_sweeps,
+                features,
             )
             n_sweeps += sweeps
             direction = np.zeros_like(w)
