@@ -20,7 +20,8 @@ from softmax import (
     UnknownCategoryWarning,
     load,
 )
-from softmax.io.model_file import FORMAT_VERSION, read_metadata
+from softmax.io.model_file import read_metadata
+from softmax.io.model_format import ENCODING_FORMAT_VERSION
 from softmax.model.columns import ColumnEncoding
 from softmax.model.design import encoding_from_file
 from softmax.model.formula import FormulaDesign
@@ -159,7 +160,7 @@ def test_model_file_round_trip(tmp_path, penguins):
     assert loaded.feature_encoding_ == model.feature_encoding_
     assert loaded.feature_names_out_.tolist() == model.feature_names_out_.tolist()
     meta = read_metadata(path)
-    assert meta["format_version"] == FORMAT_VERSION == 2
+    assert meta["format_version"] == ENCODING_FORMAT_VERSION == 2
     assert meta["encoding"]["columns"][2] == {
         "name": "island", "kind": "category", "categories": ["Biscoe", "Dream", "Torgersen"]
     }

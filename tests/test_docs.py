@@ -139,7 +139,7 @@ def test_quoted_tables_are_found():
     """The guide quotes these tables; a README edit that loses one must fail here."""
     readme = (ROOT / "README.md").read_text()
     for after in ("## Solvers, penalties and targets", "Small problems, our **default**",
-                  "Large problems. Dense rows"):
+                  "Large problems, `bench_solvers.py`"):
         rows = softmax_docs.markdown_table(readme, after)
         assert len(rows) >= 3 and len({len(r) for r in rows}) == 1, after
     bandits = (ROOT / "benchmarks" / "results" / "bandits.md").read_text()

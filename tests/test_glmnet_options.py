@@ -1,8 +1,9 @@
-"""glmnet's per-feature options: ``penalty_factor`` and ``lower_bounds``/``upper_bounds``.
+"""glmnet's options: ``penalty_factor``, ``lower_bounds``/``upper_bounds`` and ``offset``.
 
 Each is checked against a direct formulation: a penalty factor against a
 rescaled column (or, for factor 0, against the objective written out here and
-minimised by SciPy), bounds against the KKT conditions of that objective.
+minimised by SciPy), bounds against the KKT conditions of that objective, an
+offset against an extra column whose coefficients are pinned.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ import os
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 from sklearn.datasets import load_iris
 
 import softmax as sm
 from softmax import SoftmaxRegression, SoftmaxRegressionCV
+from softmax.io.model_file import read_metadata
+from softmax.loss import kernels
+from softmax.loss.linear import LinearModelLoss
 from softmax.selection.path import prepare, smallest_c
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
@@ -273,3 +278,162 @@ def test_inference_uses_the_penalty_factors(standardize):
     bounded = SoftmaxRegression(lower_bounds=0.0).fit(X_IRIS, Y_IRIS)
     with pytest.raises(sm.SoftmaxInputError, match="does not support lower_bounds"):
         bounded.inference(X_IRIS, Y_IRIS)
+
+
+# -- offset: a known part of the scores --------------------------------------------------
+# The direct formulation: an offset x_extra * c is the extra column whose coefficients
+# are pinned to c (lower == upper) and unpenalised (factor 0).
+
+PIN = np.array([0.7, -0.2, -0.5])
+OFFSET = X_IRIS[:, 3:] * PIN
+
+
+def _pinned(**params):
+    lower, upper = np.full((N_CLASSES, 4), -np.inf), np.full((N_CLASSES, 4), np.inf)
+    lower[:, 3] = upper[:, 3] = PIN
+    return SoftmaxRegression(
+        lower_bounds=lower, upper_bounds=upper, penalty_factor=[1, 1, 1, 0], **params
+    ).fit(X_IRIS, Y_IRIS)
+
+
+@pytest.mark.parametrize(
+    "solver, standardize, sparse",
+    [("auto", False, False), ("lbfgs", True, False), ("newton-cg", False, True)],
+)
+def test_offset_equals_a_pinned_column(solver, standardize, sparse):
+    X = sp.csr_matrix(X_IRIS[:, :3]) if sparse else X_IRIS[:, :3]
+    model = SoftmaxRegression(C=0.5, solver=solver, standardize=standardize, tol=1e-10)
+    model.fit(X, Y_IRIS, offset=OFFSET)
+    direct = _pinned(C=0.5, standardize=standardize, tol=1e-10)
+    assert model.offset_used_ and not direct.offset_used_
+    np.testing.assert_allclose(
+        model.predict_proba(X, offset=OFFSET), direct.predict_proba(X_IRIS), atol=1e-6
+    )
+    scores = model.decision_function(X, offset=OFFSET)
+    np.testing.assert_allclose(scores - OFFSET, model.decision_function(X, offset=0 * OFFSET))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_offset_gradient_matches_finite_differences(sparse, fit_intercept):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    X[X < 0.3] = 0.0
+    X = sp.csr_matrix(X) if sparse else X
+    y, offset = rng.integers(0, 3, 40), rng.normal(size=(40, 3))
+    sw = rng.uniform(0.5, 2.0, 40)
+    loss = LinearModelLoss(3, 5, fit_intercept)
+    w = rng.normal(size=loss.n_params)
+    value, grad, hessp = loss.loss_gradient_hessp(w, X, y, sw, offset)
+    assert value == pytest.approx(loss.loss(w, X, y, sw, offset))
+    assert not np.isclose(value, loss.loss(w, X, y, sw))  # the offset counts
+    eps, v = 1e-6, rng.normal(size=loss.n_params)
+    numeric = [
+        (loss.loss(w + eps * e, X, y, sw, offset) - loss.loss(w - eps * e, X, y, sw, offset))
+        / (2 * eps)
+        for e in np.eye(loss.n_params)
+    ]
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-7)
+    change = loss.loss_gradient(w + eps * v, X, y, sw, offset)[1]
+    change -= loss.loss_gradient(w - eps * v, X, y, sw, offset)[1]
+    np.testing.assert_allclose(hessp(v), change / (2 * eps), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(loss.gradient_hessian(w, X, y, sw, offset)[2] @ v, hessp(v))
+
+
+@pytest.mark.parametrize("sparse, k", [(False, 3), (False, 12), (True, 12)])
+def test_offset_in_the_compiled_kernels_equals_an_extra_column(sparse, k):
+    """Large enough for the compiled kernels (with Numba): the block path adds the offset.
+
+    Without the offset, k=3 dense takes the fused kernels, k=12 the block path.
+    """
+    rng = np.random.default_rng(1)
+    n, d = 20_000, 100
+    X = rng.normal(size=(n, d + 1))
+    X = sp.random(n, d + 1, density=0.2, format="csr", random_state=1) if sparse else X
+    W, b = rng.normal(size=(k, d + 1)) * 0.1, rng.normal(size=k)
+    y = rng.integers(0, k, n)
+    extra = np.asarray(X[:, d].todense()).ravel() if sparse else X[:, d]
+    offset = extra[:, None] * W[:, d]
+    with_offset = kernels.loss_gradient(X[:, :d], W[:, :d], b, y, None, offset=offset)
+    extended = kernels.loss_gradient(X, W, b, y, None)
+    assert with_offset[0] == pytest.approx(extended[0], rel=1e-10)
+    np.testing.assert_allclose(with_offset[1][:, :d], extended[1][:, :d], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(with_offset[1][:, d], extended[1][:, d + 1], rtol=1e-8, atol=1e-8)
+
+
+def test_zero_offset_is_the_plain_fit():
+    plain = SoftmaxRegression(C=0.5, tol=1e-10).fit(X_IRIS, Y_IRIS)
+    zero = SoftmaxRegression(C=0.5, tol=1e-10).fit(X_IRIS, Y_IRIS, offset=np.zeros((150, 3)))
+    np.testing.assert_allclose(zero.coef_, plain.coef_, atol=1e-8)
+    np.testing.assert_allclose(zero.intercept_, plain.intercept_, atol=1e-8)
+
+
+def test_offset_is_needed_at_prediction_and_kept_in_model_files(tmp_path):
+    model = SoftmaxRegression(C=0.5).fit(X_IRIS[:, :3], Y_IRIS, offset=OFFSET)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        with pytest.raises(ValueError, match="fitted with an offset.*newoffset"):
+            getattr(model, method)(X_IRIS[:, :3])
+    with pytest.raises(ValueError, match="fitted without an offset"):
+        SoftmaxRegression().fit(X_IRIS, Y_IRIS).predict(X_IRIS, offset=OFFSET)
+    path = model.save(tmp_path / "offset.softmax")
+    assert read_metadata(path)["format_version"] == 3
+    loaded = sm.load(path)
+    assert loaded.offset_used_
+    np.testing.assert_array_equal(
+        loaded.predict_proba(X_IRIS[:, :3], offset=OFFSET),
+        model.predict_proba(X_IRIS[:, :3], offset=OFFSET),
+    )
+    with pytest.raises(ValueError, match="fitted with an offset"):
+        loaded.predict(X_IRIS[:, :3])
+    plain = sm.load(SoftmaxRegression().fit(X_IRIS, Y_IRIS).save(tmp_path / "plain.softmax"))
+    assert not plain.offset_used_
+
+
+def test_cv_splits_the_offset_with_the_rows():
+    params = dict(Cs=[0.1, 1.0, 10.0], cv=3, random_state=0, tol=1e-8)
+    plain = SoftmaxRegressionCV(**params).fit(X_IRIS, Y_IRIS)
+    zero = SoftmaxRegressionCV(**params).fit(X_IRIS, Y_IRIS, offset=np.zeros((150, 3)))
+    np.testing.assert_allclose(
+        zero.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"], rtol=1e-6
+    )
+    np.testing.assert_allclose(zero.coef_, plain.coef_, atol=1e-6)
+    assert zero.offset_used_ and zero.best_estimator_.offset_used_
+    with pytest.raises(ValueError, match="fitted with an offset"):
+        zero.predict_proba(X_IRIS)
+    model = SoftmaxRegressionCV(**params).fit(X_IRIS[:, :3], Y_IRIS, offset=OFFSET)
+    direct = SoftmaxRegression(C=model.C_, tol=1e-8).fit(X_IRIS[:, :3], Y_IRIS, offset=OFFSET)
+    np.testing.assert_allclose(
+        model.predict_proba(X_IRIS[:, :3], OFFSET),
+        direct.predict_proba(X_IRIS[:, :3], offset=OFFSET), atol=1e-5,
+    )  # fmt: skip
+
+
+def test_offset_refusals(tmp_path):
+    with pytest.raises(ValueError, match="one column per class.*cancels in the softmax"):
+        SoftmaxRegression().fit(X_IRIS, Y_IRIS, offset=np.zeros(150))
+    with pytest.raises(ValueError, match=r"shape \(n_samples, n_classes\) = \(150, 3\)"):
+        SoftmaxRegression().fit(X_IRIS, Y_IRIS, offset=np.zeros((150, 2)))
+    with pytest.raises(ValueError, match="finite"):
+        SoftmaxRegression().fit(X_IRIS, Y_IRIS, offset=np.full((150, 3), np.nan))
+    with pytest.raises(ValueError, match="offset is not supported for solver='sgd'"):
+        SoftmaxRegression(solver="sgd").fit(X_IRIS, Y_IRIS, offset=OFFSET)
+    dask_array = pytest.importorskip("dask.array")
+    X_dask = dask_array.from_array(X_IRIS, chunks=50)
+    with pytest.raises(ValueError, match="offset is not supported for Dask collections"):
+        SoftmaxRegression().fit(X_dask, dask_array.from_array(Y_IRIS, chunks=50), offset=OFFSET)
+    fitted = SoftmaxRegression().fit(X_IRIS[:, :3], Y_IRIS, offset=OFFSET)
+    with pytest.raises(ValueError, match="prediction on Dask collections does not support"):
+        fitted.predict(dask_array.from_array(X_IRIS[:, :3], chunks=50))
+    with pytest.raises(ValueError, match="inference does not support a model fitted with an"):
+        fitted.inference(X_IRIS[:, :3], Y_IRIS)
+    with pytest.raises(ValueError, match="to_onnx does not support"):
+        fitted.to_onnx()
+    fitted.set_params(solver="sgd", alpha=1e-3)
+    with pytest.raises(ValueError, match="partial_fit does not support"):
+        fitted.partial_fit(X_IRIS[:, :3], Y_IRIS)
+    frame = pytest.importorskip("pandas").DataFrame(X_IRIS, columns=["a", "b", "c", "d"])
+    frame["y"] = Y_IRIS
+    with pytest.raises(ValueError, match="offset is not supported for formulas"):
+        SoftmaxRegression(formula="y ~ a + b").fit(frame, offset=OFFSET)
+    beta = fitted.calibrate(X_IRIS[:, :3], Y_IRIS, offset=OFFSET).beta_  # passed through
+    assert 0 < beta < np.inf

@@ -341,7 +341,7 @@ def test_newer_format_version(tmp_path, model_file):
         meta["new_field"] = {"unknown": True}
 
     path = _rewrite(model_file, tmp_path / "newer", newer, reseal=False)
-    _load_fails(path, "format version 999; this softmax reads versions up to 2, upgrade softmax")
+    _load_fails(path, "format version 999; this softmax reads versions up to 3, upgrade softmax")
 
 
 def test_unknown_parameter(tmp_path, model_file):

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils.metaestimators import available_if
 
 from .model import device, predictions, stochastic, training
+from .model import offset as offsets
 from .model.calibration import CalibrationMixin
 from .model.design import FormulaMixin
 from .model.export import ExportMixin
@@ -219,6 +220,8 @@ default="auto"
         generator) after :meth:`partial_fit` or a stochastic fit on chunks or
         Dask blocks, so that training can continue; saved with the model
         (:meth:`StochasticRun.to_file`). Absent after other fits.
+    offset_used_ : bool
+        Whether ``fit`` had an ``offset``; then predictions need one.
     beta_ : float
         Inverse temperature fitted by :meth:`calibrate` on held-out data;
         probabilities are ``softmax(beta_ * scores)``. Absent until
@@ -304,7 +307,10 @@ default="auto"
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike | None = None, sample_weight: ArrayLike | None = None,
+        offset: ArrayLike | None = None,
+    ):  # fmt: skip
         """Fit the model.
 
         Parameters
@@ -321,12 +327,17 @@ default="auto"
             when the ``formula`` names the label column.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each sample.
+        offset : array-like of shape (n_samples, n_classes), optional
+            glmnet's ``offset``, a known part of the scores: they become
+            ``X @ coef_.T + intercept_ + offset`` (columns in ``classes_``
+            order). Predictions then need the new rows' offset (``offset_used_``).
+            Arrays in memory and full-batch solvers only (:mod:`softmax.model.offset`).
 
         Returns
         -------
         self : SoftmaxRegression
         """
-        return training.fit(self, X, y, sample_weight)
+        return training.fit(self, X, y, sample_weight, offset)
 
     def _sgd_solver(self) -> bool:
         if self.solver != "sgd":
@@ -376,30 +387,30 @@ default="auto"
         """
         return stochastic.partial_fit(self, X, y, classes, sample_weight)
 
-    def decision_function(self, X: ArrayLike) -> NDArray:
-        """Class scores ``X @ coef_.T + intercept_``.
+    def decision_function(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
+        """Class scores ``X @ coef_.T + intercept_`` (``+ offset``, given iff ``offset_used_``).
 
         Returns
         -------
         scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
             For two classes, the log-odds ``z_1 - z_0`` of ``classes_[1]``.
         """
-        return predictions.predict(self, "decision_function", X)
+        return predictions.predict(self, "decision_function", X, offset)
 
-    def predict_proba(self, X: ArrayLike) -> NDArray:
+    def predict_proba(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order.
 
         ``softmax(beta_ * scores)``, with ``beta_`` set by :meth:`calibrate` (1 before).
         """
-        return predictions.predict(self, "predict_proba", X)
+        return predictions.predict(self, "predict_proba", X, offset)
 
-    def predict_log_proba(self, X: ArrayLike) -> NDArray:
+    def predict_log_proba(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """Log of :meth:`predict_proba`, computed stably, shape (n_samples, n_classes)."""
-        return predictions.predict(self, "predict_log_proba", X)
+        return predictions.predict(self, "predict_log_proba", X, offset)
 
-    def predict(self, X: ArrayLike) -> NDArray:
+    def predict(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """Most probable class for each sample, shape (n_samples,)."""
-        return predictions.predict(self, "predict", X)
+        return predictions.predict(self, "predict", X, offset)
 
     def save(
         self, path: str | os.PathLike, *, extra: dict | None = None, key: bytes | str | None = None
@@ -450,6 +461,7 @@ default="auto"
         from .inference.results import inference
 
         device.refuse(self, "inference", X)
+        offsets.refuse_fitted(self, "inference")
 
         return inference(
             self, X, y, sample_weight, cov_type, reference, groups,

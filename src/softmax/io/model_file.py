@@ -34,6 +34,7 @@ from .atomic import atomic_write
 from .model_format import (
     DIGEST_KEY as _DIGEST_KEY,  # noqa: F401  (re-exported for tests)
     FORMAT_NAME,
+    ENCODING_FORMAT_VERSION,
     FORMAT_VERSION,
     PLAIN_FORMAT_VERSION,
     Invalid,
@@ -182,6 +183,7 @@ def load(path: str | os.PathLike, *, key: bytes | str | None = None) -> BaseEsti
         sgd_state=_stochastic_run(metadata, arrays) if "stochastic" in metadata else None,
         beta=fields.get("beta_"),
         encoding=_encoding(metadata),
+        offset_used=fields.get("offset_used_", False),
     )
     return model
 
@@ -262,6 +264,7 @@ def _describe(
             "converged_": bool(model.converged_),
             # Only calibrated models carry it, so other files stay as they were.
             **({"beta_": float(model.beta_)} if hasattr(model, "beta_") else {}),
+            **({"offset_used_": True} if getattr(model, "offset_used_", False) else {}),
         },
         "arrays": {name: _array_entry(a) for name, a in arrays.items()},
         "extra": None if extra is None else encode_or_fail(extra, "extra"),
@@ -276,6 +279,8 @@ def _describe(
     encoding = getattr(model, "feature_encoding_", None)
     if encoding is not None:  # files of numeric models stay as they were
         metadata["encoding"] = encode_or_fail(encoding.to_file(), "the feature encoding")
+        metadata["format_version"] = ENCODING_FORMAT_VERSION
+    if getattr(model, "offset_used_", False):
         metadata["format_version"] = FORMAT_VERSION
     return arrays, metadata
 
@@ -337,7 +342,8 @@ def _check_model_fields(metadata: dict[str, Any], _arrays: None) -> None:
         raise Invalid("is corrupted: its feature encoding does not match its features")
     fitted = metadata["fitted"]
     if not (
-        set(fitted) - {"beta_"} == {"n_iter_", "converged_"}
+        set(fitted) - {"beta_", "offset_used_"} == {"n_iter_", "converged_"}
+        and fitted.get("offset_used_", True) is True
         and is_int(fitted["n_iter_"])
         and 0 <= fitted["n_iter_"] <= _MAX_N_ITER
         and isinstance(fitted["converged_"], bool)

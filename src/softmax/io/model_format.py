@@ -10,7 +10,8 @@ safetensors metadata key ``"softmax"``::
      "params": {...get_params()...},
      "classes": {"dtype": "str" | "int" | "float" | "bool", "values": [...]},
      "feature_names": [...] | null, "n_features_in": d,
-     "fitted": {"n_iter_": int, "converged_": bool, "beta_": float (if calibrated)},
+     "fitted": {"n_iter_": int, "converged_": bool, "beta_": float (if calibrated),
+                "offset_used_": true (if fitted with an offset)},
      "arrays": {name: {"dtype": "float64", "shape": [...], "sha256": hex}},
      "extra": {...} | null,
      "stochastic": {"config": {...}, "t": int, "l1": float, "rng": {...}} (optional),
@@ -37,7 +38,10 @@ formulaic needs to rebuild the design; :mod:`softmax.model.formula`). Then
 dimension of ``coef_`` is the number of encoded features. Files with it have
 ``format_version`` 2, so that earlier versions of softmax (which read version
 1) say to upgrade; files without it hold models of numeric features and stay
-version 1, readable by every version.
+version 1, readable by every version. A model fitted with an ``offset``
+(:mod:`softmax.model.offset`) stores ``"offset_used_": true`` and has
+``format_version`` 3, so that earlier readers, which would predict without
+the offset, say to upgrade.
 
 A model in the middle of stochastic training (``partial_fit``, or
 ``solver="sgd"`` on a stream) also stores its optimiser state, so that a
@@ -108,14 +112,16 @@ import safetensors.numpy
 from .._errors import ModelFileError, SoftmaxInputError
 
 __all__ = [
-    "DIGEST_KEY", "FORMAT_NAME", "FORMAT_VERSION", "MAX_DEPTH", "METADATA_KEY",
-    "PLAIN_FORMAT_VERSION", "SIGNATURE_KEY",
+    "DIGEST_KEY", "ENCODING_FORMAT_VERSION", "FORMAT_NAME", "FORMAT_VERSION", "MAX_DEPTH",
+    "METADATA_KEY", "PLAIN_FORMAT_VERSION", "SIGNATURE_KEY",
     "Invalid", "decode", "encode", "encode_or_fail", "is_int", "read_verified", "seal", "to_bytes",
 ]  # fmt: skip
 
 FORMAT_NAME = "softmax-model"
-#: The newest format version, which this softmax reads and writes: 2 added "encoding".
-FORMAT_VERSION = 2
+#: The newest format version, which this softmax reads and writes: 3 added "offset_used_".
+FORMAT_VERSION = 3
+#: The version of files with "encoding" (and no offset): 2 added it.
+ENCODING_FORMAT_VERSION = 2
 #: The version of files without "encoding": version 1, which every softmax reads.
 PLAIN_FORMAT_VERSION = 1
 

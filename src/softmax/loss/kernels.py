@@ -40,6 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from . import numpy_elements
 from .cross_entropy import is_soft_target
 
 __all__ = ["n_threads", "loss_gradient", "hessian_product"]
@@ -282,8 +283,9 @@ def loss_gradient(
     gradient: bool = True,
     keep_proba: bool = False,
     threads: int = 1,
+    offset: NDArray | None = None,
 ) -> tuple[float, NDArray | None, NDArray | None]:
-    """Data term ``sum_i s_i CE(y_i, W x_i + b)``, its gradient, and the probabilities.
+    """Data term ``sum_i s_i CE(y_i, W x_i + b + o_i)``, its gradient, and the probabilities.
 
     Parameters
     ----------
@@ -301,6 +303,12 @@ def loss_gradient(
         Whether to return ``softmax`` of the scores, for :func:`hessian_product`.
     threads : int, default=1
         Upper bound on the threads used.
+    offset : ndarray of shape (n_samples, n_classes) or None
+        A known part ``o_i`` of the scores (glmnet's ``offset``), in X's
+        dtype. The fused kernels have no place for it, so it takes the block
+        path, which adds it to each block's scores before the element
+        function; CSR rows then use SciPy's products (a few per block;
+        the compiled CSR products are not given the offset).
 
     Returns
     -------
@@ -321,21 +329,33 @@ def loss_gradient(
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
     proba = np.empty((k, n), dtype=dtype) if keep_proba else None
     fast = _compiled_kernels(X, n * d * k)
-    if fast is not None and _fused(X, k):
+    if fast is not None and offset is None and _fused(X, k):
         worker = fast.loss_gradient_worker(X, W, b, y, sw, gradient, proba)
     else:
         if fast is not None:
             element = fast.softmax_block_function(b, y, sw, gradient, proba, n, k, dtype)
         else:
-            element = _softmax_numpy(b, y, sw, gradient, proba)
-
-        csr = _csr_kernels(X, fast)
+            element = numpy_elements.softmax_element(b, y, sw, gradient, proba)
+        if offset is not None:
+            element = _with_offset(element, np.asarray(offset, dtype=dtype))
+        csr = None if offset is not None else _csr_kernels(X, fast)
 
         def worker(blocks):
             return _over_blocks(X, W, blocks, element, gradient, csr)
 
-    results = _run(worker, _plan(X, k, threads, fast is not None), n * d * k)
+    compiled_plan = fast is not None and (offset is None or not sp.issparse(X))
+    results = _run(worker, _plan(X, k, threads, compiled_plan), n * d * k)
     return (*_assemble(results, gradient, b is not None, k, d), proba)
+
+
+def _with_offset(element, offset: NDArray):
+    """``element`` applied to the block's scores plus its rows of ``offset``, transposed."""
+
+    def shifted(r, s, e, gsum):
+        r += offset[s:e].T
+        return element(r, s, e, gsum)
+
+    return shifted
 
 
 def _over_blocks(X, W: NDArray, blocks, element, gradient: bool, csr=None):
@@ -373,55 +393,6 @@ def _csr_kernels(X, fast):
     from . import sparse_kernels
 
     return sparse_kernels
-
-
-def _softmax_numpy(b, y, sw, gradient: bool, proba):
-    """The ``element`` of :func:`loss_gradient` in NumPy passes (without Numba)."""
-    soft = is_soft_target(y)
-
-    def element(r, s, e, gsum):
-        L = e - s
-        if b is not None:
-            r += b[:, None]
-        m = r.max(axis=0)
-        r -= m
-        # loss = log(sum exp(z - m)) - t . (z - m) + m (1 - sum t); take
-        # t . (z - m) before r is overwritten (the last term is 0 for codes).
-        if soft:
-            yb = y[s:e].T
-            per_sample = -np.einsum("ij,ij->j", yb, r, dtype=np.float64)
-            per_sample += m * (1 - yb.sum(axis=0, dtype=np.float64))
-        else:
-            target = y[s:e] * L + np.arange(L)  # flat positions of the classes in r
-            per_sample = -r.ravel()[target].astype(np.float64)
-        np.exp(r, out=r)
-        total = r.sum(axis=0)
-        per_sample += np.log(total)
-        loss = float(per_sample.sum() if sw is None else np.dot(sw[s:e], per_sample))
-        inv = np.reciprocal(total)
-        if proba is not None:
-            np.multiply(r, inv, out=proba[:, s:e])
-        if not gradient:
-            return loss
-        # gradient on the scores: s * (p - t), with s / total in one pass.
-        if sw is None:
-            r *= inv
-            if soft:
-                r -= yb
-            else:
-                r.ravel()[target] -= 1
-        else:
-            swb = sw[s:e]
-            r *= inv * swb
-            if soft:
-                r -= yb * swb
-            else:
-                r.ravel()[target] -= swb
-        if b is not None:
-            gsum += r.sum(axis=1)
-        return loss
-
-    return element
 
 
 def hessian_product(
@@ -467,7 +438,7 @@ def hessian_product(
         if fast is not None:
             element = fast.hessian_block_function(proba, vb, sw, n, k, dtype)
         else:
-            element = _hessian_numpy(proba, vb, sw)
+            element = numpy_elements.hessian_element(proba, vb, sw)
 
         csr = _csr_kernels(X, fast)
 
@@ -478,22 +449,3 @@ def hessian_product(
     results = _run(worker, _plan(X, k, threads, fast is not None), n * d * k)
     gsums = None if vb is None else [res[1] for res in results]
     return _gradient([res[0] for res in results], gsums, k, d)
-
-
-def _hessian_numpy(proba, vb, sw):
-    """The ``element`` of :func:`hessian_product` in NumPy passes (without Numba)."""
-
-    def element(r, s, e, gsum):
-        if vb is not None:
-            r += vb[:, None]
-        p = proba[:, s:e]
-        r *= p
-        # (diag(p) - p p^T) v = p * v - p (p . v)
-        r -= p * r.sum(axis=0)
-        if sw is not None:
-            r *= sw[s:e]
-        if vb is not None:
-            gsum += r.sum(axis=1)
-        return 0.0
-
-    return element

@@ -42,6 +42,10 @@ class LinearModelLoss:
     - ``y``: integer class codes of shape ``(n_samples,)``, or a target
       matrix of shape ``(n_samples, n_classes)`` whose rows are probability
       vectors (soft targets), see :mod:`softmax.loss.cross_entropy`.
+    - ``offset``: optional, shape ``(n_samples, n_classes)`` in ``X``'s dtype,
+      a known part of the scores (glmnet's ``offset``): the scores are
+      ``X @ coef.T + intercept + offset``. Every method that evaluates the
+      data term takes it; None (the default) keeps the fused kernels.
 
     ``loss``, ``loss_gradient`` and ``loss_gradient_hessp`` evaluate in row
     blocks on a few threads (:mod:`softmax.loss.kernels`; large problems go
@@ -138,34 +142,42 @@ class LinearModelLoss:
         coef, intercept = self.unpack(w)
         return coef, intercept if self.fit_intercept else None
 
-    def loss(self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None) -> float:
+    def loss(
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> float:  # fmt: skip
         """Data term at ``w``."""
         value, _, _ = _kernels.loss_gradient(
-            X, *self._coef_intercept(w), y, sample_weight, gradient=False, threads=self.n_threads
-        )
+            X, *self._coef_intercept(w), y, sample_weight, gradient=False,
+            threads=self.n_threads, offset=offset,
+        )  # fmt: skip
         return value
 
     def loss_gradient(
-        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None
-    ) -> tuple[float, NDArray]:
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> tuple[float, NDArray]:  # fmt: skip
         """Data term and its flat gradient (float64), in one pass over ``X``."""
         value, grad, _ = _kernels.loss_gradient(
-            X, *self._coef_intercept(w), y, sample_weight, threads=self.n_threads
+            X, *self._coef_intercept(w), y, sample_weight, threads=self.n_threads, offset=offset
         )
         return value, grad.ravel()
 
     def loss_gradient_hessp(
-        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None
-    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:  # fmt: skip
         """Data term, flat gradient, and a Hessian-vector product function at ``w``.
 
         The returned ``hessp(v)`` reuses the probabilities computed here
         (``n_samples * n_classes`` values are kept), so each product costs one
-        pass over ``X`` for ``X @ V`` and ``X.T @ H`` together.
+        pass over ``X`` for ``X @ V`` and ``X.T @ H`` together; the offset is
+        in those probabilities, so the products need nothing else of it.
         """
         value, grad, proba = _kernels.loss_gradient(
-            X, *self._coef_intercept(w), y, sample_weight, keep_proba=True, threads=self.n_threads
-        )
+            X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,
+            threads=self.n_threads, offset=offset,
+        )  # fmt: skip
 
         def hessp(v: NDArray) -> NDArray:
             hv = _kernels.hessian_product(
@@ -194,8 +206,9 @@ class LinearModelLoss:
         return (slice(i, i + rows) for i in range(0, X.shape[0], rows))
 
     def hessian_diagonal(
-        self, w: NDArray, X, sample_weight: NDArray | None = None, center: NDArray | None = None
-    ) -> NDArray:
+        self, w: NDArray, X, sample_weight: NDArray | None = None, center: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> NDArray:  # fmt: skip
         """Diagonal of the data term's Hessian at ``w``, for Jacobi preconditioning.
 
         Parameters
@@ -206,6 +219,7 @@ class LinearModelLoss:
         center : ndarray of shape (n_features,), optional
             Use ``x_ij - center_j`` for ``x_ij`` in the feature entries (what
             standardised coordinates need), without a centred copy of ``X``.
+        offset : ndarray of shape (n_samples, n_classes), optional
 
         Returns
         -------
@@ -218,7 +232,7 @@ class LinearModelLoss:
         # Only the probabilities are used: the class codes only feed the discarded loss.
         _, _, proba = _kernels.loss_gradient(
             X, coef, intercept, np.zeros(n, dtype=np.intp), None,
-            gradient=False, keep_proba=True, threads=self.n_threads,
+            gradient=False, keep_proba=True, threads=self.n_threads, offset=offset,
         )
         h = proba * (1 - proba)  # (n_classes, n_samples), in X's dtype
         if sample_weight is not None:
@@ -242,8 +256,9 @@ class LinearModelLoss:
         return D.ravel()
 
     def gradient_hessian(
-        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None
-    ) -> tuple[float, NDArray, NDArray]:
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> tuple[float, NDArray, NDArray]:  # fmt: skip
         """Data term, flat gradient and full Hessian at ``w``.
 
         With ``q = n_features + fit_intercept`` and ``xt_i = [x_i, 1]`` (or
@@ -258,6 +273,7 @@ class LinearModelLoss:
         X : array or sparse matrix of shape (n_samples, n_features)
         y : ndarray, class codes or target matrix (see :meth:`loss_gradient`)
         sample_weight : ndarray of shape (n_samples,), optional
+        offset : ndarray of shape (n_samples, n_classes), optional
 
         Returns
         -------
@@ -267,8 +283,9 @@ class LinearModelLoss:
             Products are done in ``X``'s dtype, accumulated in float64.
         """
         value, grad, proba = _kernels.loss_gradient(
-            X, *self._coef_intercept(w), y, sample_weight, keep_proba=True, threads=self.n_threads
-        )
+            X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,
+            threads=self.n_threads, offset=offset,
+        )  # fmt: skip
         proba = proba.T  # (n_samples, n_classes), a view
         dense = isinstance(X, np.ndarray)
         if dense or X.nnz > self._SPARSE_DENSIFY * X.shape[0] * X.shape[1]:

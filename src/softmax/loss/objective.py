@@ -45,6 +45,9 @@ class Objective:
         Box constraints on the flat vector, in the solver's coordinates
         (``-inf``/``inf`` where free): the problem is ``min f`` over the box,
         and only solvers with ``supports_bounds`` may be used.
+    offset : ndarray of shape (n_samples, n_classes), optional
+        A known part of the scores, in ``X``'s dtype (glmnet's ``offset``);
+        kept by the rows (:class:`softmax.loss.rows.MemoryRows`).
 
     See Also
     --------
@@ -54,12 +57,13 @@ class Objective:
     def __init__(
         self, linear_loss: LinearModelLoss, penalty, X, y: NDArray, sample_weight: NDArray,
         nonsmooth=None, bounds: tuple[NDArray, NDArray] | None = None,
+        offset: NDArray | None = None,
     ):
         total = float(sample_weight.sum(dtype=np.float64))
         if not total > 0:
             raise ValueError("the sample weights sum to zero: there is nothing to fit")
         scale = 1.0 / total
-        rows = MemoryRows(X, y, (sample_weight * scale).astype(X.dtype, copy=False))
+        rows = MemoryRows(X, y, (sample_weight * scale).astype(X.dtype, copy=False), offset)
         self._bind(linear_loss, penalty, rows, scale, nonsmooth, bounds)
 
     @classmethod

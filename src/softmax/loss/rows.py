@@ -45,12 +45,19 @@ class MemoryRows:
         Class codes or soft targets (see :class:`softmax.loss.linear.LinearModelLoss`).
     sample_weight : ndarray of shape (n_rows,)
         In ``X``'s dtype, already on the objective's scale.
+    offset : ndarray of shape (n_rows, n_classes) or None, default=None
+        A known part of the scores, in ``X``'s dtype (see
+        :class:`softmax.loss.linear.LinearModelLoss`); it belongs to the rows,
+        so :meth:`take` and :meth:`columns` carry it along.
     """
 
-    def __init__(self, X, y: NDArray, sample_weight: NDArray) -> None:
+    def __init__(
+        self, X, y: NDArray, sample_weight: NDArray, offset: NDArray | None = None
+    ) -> None:
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
+        self.offset = offset
         self._csr = None
 
     @property
@@ -62,21 +69,23 @@ class MemoryRows:
         return self.X.shape[0]
 
     def loss(self, linear_loss, w: NDArray) -> float:
-        return linear_loss.loss(w, self.X, self.y, self.sample_weight)
+        return linear_loss.loss(w, self.X, self.y, self.sample_weight, self.offset)
 
     def loss_gradient(self, linear_loss, w: NDArray) -> tuple[float, NDArray]:
-        return linear_loss.loss_gradient(w, self.X, self.y, self.sample_weight)
+        return linear_loss.loss_gradient(w, self.X, self.y, self.sample_weight, self.offset)
 
     def loss_gradient_hessp(
         self, linear_loss, w: NDArray
     ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
-        return linear_loss.loss_gradient_hessp(w, self.X, self.y, self.sample_weight)
+        return linear_loss.loss_gradient_hessp(
+            w, self.X, self.y, self.sample_weight, self.offset
+        )
 
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
-        return linear_loss.hessian_diagonal(w, self.X, self.sample_weight)
+        return linear_loss.hessian_diagonal(w, self.X, self.sample_weight, offset=self.offset)
 
     def gradient_hessian(self, linear_loss, w: NDArray) -> tuple[float, NDArray, NDArray]:
-        return linear_loss.gradient_hessian(w, self.X, self.y, self.sample_weight)
+        return linear_loss.gradient_hessian(w, self.X, self.y, self.sample_weight, self.offset)
 
     def second_moments(self) -> NDArray:
         """``sum_i s_i x_ij ** 2`` for each feature ``j``, float64."""
@@ -90,7 +99,7 @@ class MemoryRows:
 
     def columns(self, features: NDArray) -> MemoryRows:
         """The same rows with only the columns ``features`` of ``X``."""
-        return MemoryRows(self.X[:, features], self.y, self.sample_weight)
+        return MemoryRows(self.X[:, features], self.y, self.sample_weight, self.offset)
 
     def take(self, rows: NDArray) -> MemoryRows:
         """The rows ``rows`` (a mini-batch); sparse ``X`` is sliced as CSR, converted once."""
@@ -100,7 +109,8 @@ class MemoryRows:
             X = self._csr
         else:
             X = self.X
-        return MemoryRows(X[rows], self.y[rows], self.sample_weight[rows])
+        offset = None if self.offset is None else self.offset[rows]
+        return MemoryRows(X[rows], self.y[rows], self.sample_weight[rows], offset)
 
     def weight_sum(self, rows: NDArray | None = None) -> float:
         """Sum of the weights of ``rows`` (all rows when None), in float64."""

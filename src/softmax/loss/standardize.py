@@ -106,41 +106,54 @@ class StandardizedLinearLoss:
             out[..., d] = G[..., d]
         return out.reshape(g.shape)
 
-    def loss(self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None) -> float:
-        return self.inner.loss(self.to_original(w), X, y, sample_weight)
+    # ``offset`` (a known part of the scores) does not depend on the coefficients,
+    # so it passes through the change of coordinates unchanged.
 
-    def loss_gradient(self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None):
-        value, grad = self.inner.loss_gradient(self.to_original(w), X, y, sample_weight)
+    def loss(
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> float:  # fmt: skip
+        return self.inner.loss(self.to_original(w), X, y, sample_weight, offset)
+
+    def loss_gradient(
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> tuple[float, NDArray]:  # fmt: skip
+        value, grad = self.inner.loss_gradient(self.to_original(w), X, y, sample_weight, offset)
         return value, self.adjoint(grad)
 
     def loss_gradient_hessp(
-        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None
-    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:  # fmt: skip
         value, grad, inner_hessp = self.inner.loss_gradient_hessp(
-            self.to_original(w), X, y, sample_weight
+            self.to_original(w), X, y, sample_weight, offset
         )
         # The map is linear, so directions transform like points.
         return value, self.adjoint(grad), lambda v: self.adjoint(inner_hessp(self.to_original(v)))
 
-    def hessian_diagonal(self, w: NDArray, X, sample_weight: NDArray | None = None) -> NDArray:
+    def hessian_diagonal(
+        self, w: NDArray, X, sample_weight: NDArray | None = None, offset: NDArray | None = None
+    ) -> NDArray:
         """Diagonal of the data term's Hessian in standardised coordinates.
 
         Entry ``(a, j)`` is ``sum_i s_i p_ia (1 - p_ia) ((x_ij - mean_j) / scale_j)^2``
         (the intercepts' entries are the inner loss's).
         """
-        diag = self.inner.hessian_diagonal(self.to_original(w), X, sample_weight, self.mean)
+        diag = self.inner.hessian_diagonal(self.to_original(w), X, sample_weight, self.mean, offset)
         coef = self.coef_view(diag)
         coef /= self.scale**2
         return diag
 
     def gradient_hessian(
-        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None
-    ) -> tuple[float, NDArray, NDArray]:
+        self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
+        offset: NDArray | None = None,
+    ) -> tuple[float, NDArray, NDArray]:  # fmt: skip
         """Value, gradient and full Hessian in standardised coordinates: ``J H J^T``."""
         # Rows of ``jacobian`` are the images of the unit vectors: J^T.
         jacobian = self.to_original(np.eye(self.n_params))
         value, grad, hessian = self.inner.gradient_hessian(
-            self.to_original(w), X, y, sample_weight
+            self.to_original(w), X, y, sample_weight, offset
         )
         return value, self.adjoint(grad), jacobian @ hessian @ jacobian.T
 

@@ -107,8 +107,9 @@ class CalibrationMixin:
     """
 
     def calibrate(
-        self, X_val: ArrayLike, y_val: ArrayLike, sample_weight: ArrayLike | None = None
-    ) -> CalibrationMixin:
+        self, X_val: ArrayLike, y_val: ArrayLike, sample_weight: ArrayLike | None = None,
+        offset: ArrayLike | None = None,
+    ) -> CalibrationMixin:  # fmt: skip
         """Temperature scaling: fit one inverse temperature ``beta_`` on held-out data.
 
         Finds the ``beta_ > 0`` that minimises the (weighted) mean log-loss of
@@ -131,6 +132,8 @@ class CalibrationMixin:
             Their labels, each one of ``classes_``.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each sample in the log-loss.
+        offset : array-like of shape (n_samples, n_classes), optional
+            The held-out rows' offset; needed exactly when ``fit`` had one.
 
         Returns
         -------
@@ -159,7 +162,8 @@ class CalibrationMixin:
         """
         device.refuse(self, "calibrate", X_val)
         beta = fit_temperature(
-            predictions.predict(self, "scores", X_val), y_val, self.classes_, sample_weight
+            predictions.predict(self, "scores", X_val, offset), y_val, self.classes_,
+            sample_weight,
         )
         set_temperature(self, beta)
         return self

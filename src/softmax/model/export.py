@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import DTypeLike
 
+from . import offset as offsets
+
 if TYPE_CHECKING:  # annotations only: onnx is imported when a graph is built
     import onnx
 
@@ -70,4 +72,5 @@ class ExportMixin:
         """
         from ..io.onnx_export import to_onnx
 
+        offsets.refuse_fitted(self, "to_onnx")  # the graph has no input for the offset
         return to_onnx(self, path, dtype=dtype, opset=opset)

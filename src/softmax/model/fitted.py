@@ -21,6 +21,8 @@
 ``sgd_state_``               the stochastic run (:class:`softmax.backends.stream.StochasticRun`),
                              only while stochastic training may continue
 ``beta_``                    inverse temperature from ``calibrate``, until the next fit
+``offset_used_``             whether the fit had an ``offset`` (:mod:`softmax.model.offset`),
+                             which predictions then need
 ===========================  ==================================================
 
 A fit on arrays of another array-API library (PyTorch, CuPy; see
@@ -109,6 +111,7 @@ def set_fitted(
     solver: str | None = None,
     encoding=None,
     to_arrays: Callable[[NDArray], object] | None = None,
+    offset_used: bool = False,
 ) -> None:
     """Write the result of a fit (or of a model file) onto ``model``.
 
@@ -139,6 +142,8 @@ def set_fitted(
         For a fit on a device: turns the NumPy ``coef``, ``intercept`` and
         ``n_iter_`` into arrays of the training data's namespace and device
         (:func:`softmax.loss.array_api.to_device`).
+    offset_used : bool, default=False
+        ``offset_used_``: whether the scores had an offset in the fit.
     """
     place = (lambda a: a) if to_arrays is None else to_arrays
     model.classes_ = classes
@@ -146,6 +151,7 @@ def set_fitted(
     model.intercept_ = place(intercept)
     model.n_iter_ = place(np.asarray(n_iter, dtype=np.int32).reshape(1))
     model.converged_ = bool(converged)
+    model.offset_used_ = bool(offset_used)
     model.objective_history_ = np.asarray(objective_history, dtype=np.float64)
     if n_features is not None:
         model.n_features_in_ = int(n_features)

@@ -19,6 +19,7 @@ from .. import functions
 from ..backends import dask as _dask
 from ..loss import array_api as aa
 from . import device
+from . import offset as offsets
 from .design import design_matrix
 
 __all__ = ["METHODS", "predict"]
@@ -27,14 +28,17 @@ __all__ = ["METHODS", "predict"]
 METHODS = ("scores", "decision_function", "predict_proba", "predict_log_proba", "predict")
 
 
-def predict(model, method: str, X) -> Any:
-    """``model.<method>(X)``; ``method`` is one of :data:`METHODS`.
+def predict(model, method: str, X, offset=None) -> Any:
+    """``model.<method>(X, offset)``; ``method`` is one of :data:`METHODS`.
 
     Parameters
     ----------
     model : SoftmaxRegression
     method : str
     X : array-like, sparse matrix, DataFrame, Dask collection or device array
+    offset : array-like of shape (n_samples, n_classes), optional
+        The rows' known part of the scores; needed exactly when the model
+        was fitted with one (:mod:`softmax.model.offset`). NumPy rows only.
 
     Returns
     -------
@@ -44,14 +48,20 @@ def predict(model, method: str, X) -> Any:
         of the namespace and device of the model's coefficients.
     """
     if method != "scores" and _dask.is_dask_collection(X):
+        offsets.refuse(offset, "Dask collections")
+        offsets.refuse_fitted(model, "prediction on Dask collections")
         return _dask.predict(model, method, X)
     check_is_fitted(model)
     name = "decision_function" if method == "scores" else method
     device.check_same_device(model, X, name)
     if device.fitted_on_device(model):
+        offsets.refuse(offset, "arrays on a device")
         return _on_device(model, method, device.device_features(model, X))
     X = design_matrix(model, X)
+    offset = offsets.for_prediction(model, offset, X.shape[0], X.dtype)
     raw = np.asarray(X @ model.coef_.T.astype(X.dtype)) + model.intercept_.astype(X.dtype)
+    if offset is not None:
+        raw += offset
     beta = getattr(model, "beta_", 1.0)
     if method == "decision_function" and raw.shape[1] == 2:
         return raw[:, 1] - raw[:, 0]

@@ -21,6 +21,7 @@ from ..loss.linear import LinearModelLoss
 from ..loss.rows import MemoryRows
 from ..solvers import optimizers as optim
 from . import device, glmnet
+from . import offset as offsets
 from .design import require_numeric
 from .fitted import set_fitted
 from .problem import class_weights, initial_point, label_codes, penalties, report
@@ -96,6 +97,7 @@ def partial_fit(model, X, y, classes=None, sample_weight=None):
     """One chunk of a stream; see :meth:`SoftmaxRegression.partial_fit`."""
     device.refuse(model, "partial_fit", X)
     glmnet.refuse(model, "partial_fit")
+    offsets.refuse_fitted(model, "partial_fit")  # it would continue without the offset
     require_numeric(model, X, "partial_fit")
     run: StochasticRun | None = getattr(model, "sgd_state_", None)
     first = run is None

@@ -29,6 +29,7 @@ from ..loss.standardize import feature_mean_scale
 from ..loss.threads import single_threaded_blas
 from ..solvers import SOLVERS, Solver, SolverResult, choose_solver
 from . import device, glmnet
+from . import offset as offsets
 from .design import fit_design, require_labels
 from .fitted import set_fitted
 from .problem import Problem, check_classes, class_weights
@@ -40,25 +41,30 @@ from .targets import check_soft_targets, is_probability_matrix, smooth_labels, s
 __all__ = ["fit"]
 
 
-def fit(model, X, y, sample_weight=None):
+def fit(model, X, y, sample_weight=None, offset=None):
     """Fit ``model``; see :meth:`SoftmaxRegression.fit`."""
     if isinstance(X, ChunkStream):
         glmnet.refuse(model, "a stream of chunks")
+        offsets.refuse(offset, "a stream of chunks")
         return _fit_stream(model, X)
     if is_dask_collection(X) or is_dask_collection(y):
         require_labels(model, y)
         glmnet.refuse(model, "Dask collections")
+        offsets.refuse(offset, "Dask collections")
         return _fit_dask(model, X, y, sample_weight)  # the data stay on the workers
     if is_device_array(X):
         require_labels(model, y)
         glmnet.refuse(model, "arrays on a device")
+        offsets.refuse(offset, "arrays on a device")
         return _fit_device(model, X, y, sample_weight)  # the data stay on their device
+    if model.formula is not None:  # a formula may drop rows, which the offset's would not follow
+        offsets.refuse(offset, "formulas")
     # Tables and formulas become numbers here; the maths below never sees a column.
     encoding, X, y = fit_design(model, X, y)
-    return _fit_arrays(model, X, y, sample_weight, encoding)
+    return _fit_arrays(model, X, y, sample_weight, encoding, offset)
 
 
-def _fit_arrays(model, X, y, sample_weight, encoding):
+def _fit_arrays(model, X, y, sample_weight, encoding, offset=None):
     if is_probability_matrix(y):
         X, targets, classes, sample_weight = _validate_soft(model, X, y, sample_weight)
         weight_per_class = targets.T @ sample_weight.astype(np.float64)
@@ -84,6 +90,8 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
         if model.label_smoothing > 0:
             targets = smooth_labels(codes, len(classes), model.label_smoothing, X.dtype)
     check_classes(classes, weight_per_class)
+    if offset is not None:
+        offset = offsets.check(offset, X.shape[0], len(classes), X.dtype)
 
     mean_scale = None
     if model.standardize:
@@ -97,6 +105,8 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
     solver_cls = SOLVERS[name]
     _check_learning_rate(model, solver_cls)
     glmnet.check_solver(model, name, solver_cls, problem)
+    if name == "sgd":  # its stochastic state continues in partial_fit, which has no offset
+        offsets.refuse(offset, "solver='sgd'")
     if problem.nonsmooth is not None and not solver_cls.supports_nonsmooth:
         raise ValueError(
             f"l1_ratio={model.l1_ratio} (an L1 penalty) needs solver='prox-newton' or "
@@ -104,7 +114,7 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
         )
     objective = Objective(
         problem.linear_loss, problem.smooth, X, targets, sample_weight,
-        nonsmooth=problem.nonsmooth, bounds=problem.bounds,
+        nonsmooth=problem.nonsmooth, bounds=problem.bounds, offset=offset,
     )  # fmt: skip
     # NumPy and SciPy each bundle an OpenBLAS; both spinning 2 threads made
     # digits 5x and a 50,000 x 100 fit 1.8x slower than single-threaded BLAS.
@@ -113,7 +123,9 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
         result = _solve(model, solver_cls, objective, problem.w0)
         separation = None
         names = encoding.names_out if encoding else getattr(model, "feature_names_in_", None)
-        if _unpenalised(problem) and codes is not None and model.label_smoothing == 0:
+        # The separation check reads scores without an offset: not with one.
+        plain = codes is not None and model.label_smoothing == 0 and offset is None
+        if _unpenalised(problem) and plain:
             separation = _separation(model, problem, result, X, codes, sample_weight, names)
     # validate_data has set n_features_in_ and feature_names_in_, for the encoded features:
     # the model's are the input columns.
@@ -121,7 +133,10 @@ def _fit_arrays(model, X, y, sample_weight, encoding):
         n_features=len(encoding.feature_names_in), feature_names=encoding.feature_names_in,
         encoding=encoding,
     )  # fmt: skip
-    _publish(model, problem, result, X.dtype, solver=name, separation=separation, **features)
+    _publish(
+        model, problem, result, X.dtype, solver=name, separation=separation,
+        offset_used=offset is not None, **features,
+    )  # fmt: skip
     return model
 
 
@@ -282,8 +297,8 @@ def _publish(
 
     Separated classes (``separation``) have no finite optimum: not converged,
     whatever the solver says. ``features`` are further keywords of
-    :func:`set_fitted`: feature counts and names, and ``to_arrays`` after a fit
-    on a device.
+    :func:`set_fitted`: feature counts and names, ``to_arrays`` after a fit
+    on a device, ``offset_used``.
     """
     if separation is not None:
         result = dataclasses.replace(result, converged=False)

@@ -19,11 +19,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..estimator import SoftmaxRegression
+from ..model import offset as offsets
 from ..model.fitted import set_fitted
 from ..model.parameters import PARAMETER_CONSTRAINTS
 from ..solvers import SOLVERS
 from .path import RegularizationPath, fit_path, prepare, smallest_c
-from .scores import RULES, cv_results, select
+from .scores import RULES, cv_results, select, with_offset
 
 __all__ = ["L1_DECADES", "L2_CS", "SoftmaxRegressionCV"]
 
@@ -240,7 +241,10 @@ default="auto"
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+        offset: ArrayLike | None = None,
+    ):  # fmt: skip
         """Cross-validate the grid, pick a candidate and (with ``refit``) fit it on all the data.
 
         Parameters
@@ -250,6 +254,10 @@ default="auto"
             Class labels.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weight of each sample in the fits.
+        offset : array-like of shape (n_samples, n_classes), optional
+            A known part of the scores (``SoftmaxRegression.fit``'s), split
+            with the rows: each fold's model is scored with its test rows'
+            offset, and the final model needs one at prediction.
 
         Returns
         -------
@@ -273,7 +281,9 @@ default="auto"
             self.__dict__.pop(stale, None)
         template = SoftmaxRegression(**{name: getattr(self, name) for name in _FIT_OPTIONS})
         classes = np.unique(y)
-        everything = prepare(template, X, y, sample_weight, classes)  # checks the classes
+        if offset is not None:
+            offset = offsets.check(offset, X.shape[0], len(classes), X.dtype)
+        everything = prepare(template, X, y, sample_weight, classes, offset)  # checks classes
         l1_ratios = self._l1_ratios()
         Cs = self._grid(everything, l1_ratios)
         scorer = self._scorer(template, classes)
@@ -281,7 +291,7 @@ default="auto"
         tasks = [(train, test) for train, test in folds] + ([None] if self.refit else [])
         task = delayed(_fit_paths)
         paths = Parallel(n_jobs=self.n_jobs)(
-            task(template, X, y, sample_weight, classes, Cs, l1_ratios, split, scorer)
+            task(template, X, y, sample_weight, offset, classes, Cs, l1_ratios, split, scorer)
             for split in tasks
         )
         scores = np.array([[path.scores for path in fold] for fold in paths[: len(folds)]])
@@ -353,37 +363,38 @@ default="auto"
             self, classes=best.classes_, coef=best.coef_, intercept=best.intercept_,
             n_iter=best.n_iter_, converged=best.converged_,
             objective_history=best.objective_history_, solver=best.solver_,
+            offset_used=best.offset_used_,
         )  # fmt: skip
 
     # -- predictions: the final model's -------------------------------------------------
 
     @available_if(_has_final_model)
-    def decision_function(self, X: ArrayLike) -> NDArray:
+    def decision_function(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """The final model's :meth:`SoftmaxRegression.decision_function`."""
         check_is_fitted(self)
-        return self.best_estimator_.decision_function(X)
+        return self.best_estimator_.decision_function(X, offset)
 
     @available_if(_has_final_model)
-    def predict_proba(self, X: ArrayLike) -> NDArray:
+    def predict_proba(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """The final model's :meth:`SoftmaxRegression.predict_proba`."""
         check_is_fitted(self)
-        return self.best_estimator_.predict_proba(X)
+        return self.best_estimator_.predict_proba(X, offset)
 
     @available_if(_has_final_model)
-    def predict_log_proba(self, X: ArrayLike) -> NDArray:
+    def predict_log_proba(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """The final model's :meth:`SoftmaxRegression.predict_log_proba`."""
         check_is_fitted(self)
-        return self.best_estimator_.predict_log_proba(X)
+        return self.best_estimator_.predict_log_proba(X, offset)
 
     @available_if(_has_final_model)
-    def predict(self, X: ArrayLike) -> NDArray:
+    def predict(self, X: ArrayLike, offset: ArrayLike | None = None) -> NDArray:
         """The final model's :meth:`SoftmaxRegression.predict`."""
         check_is_fitted(self)
-        return self.best_estimator_.predict(X)
+        return self.best_estimator_.predict(X, offset)
 
 
 def _fit_paths(
-    template, X, y, sample_weight, classes, Cs, l1_ratios, split, scorer
+    template, X, y, sample_weight, offset, classes, Cs, l1_ratios, split, scorer
 ) -> list[RegularizationPath]:
     """One task: every l1_ratio's path on one fold (scored on its test rows), or on all rows.
 
@@ -395,8 +406,11 @@ def _fit_paths(
         train, test = split
         X_test, y_test = _safe_indexing(X, test), y[test]
         X, y, sample_weight = _safe_indexing(X, train), y[train], sample_weight[train]
+        if offset is not None:  # scored with the test rows' offset, fitted with the train rows'
+            scorer = with_offset(scorer, offset[test])
+            offset = offset[train]
         validation = (X_test, y_test, scorer)
-    data = prepare(template, X, y, sample_weight, classes)
+    data = prepare(template, X, y, sample_weight, classes, offset)
     return [
         fit_path(clone(template).set_params(l1_ratio=float(r)), data, grid, validation=validation)
         for r, grid in zip(l1_ratios, Cs)

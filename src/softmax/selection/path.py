@@ -75,6 +75,8 @@ class PathData:
     problem : Problem
         Its ``linear_loss`` (standardised with ``standardize=True``) is the
         layout of every solve on the path.
+    offset : ndarray of shape (n_samples, n_classes) or None
+        A known part of the scores (:mod:`softmax.model.offset`), in ``X``'s dtype.
     """
 
     X: object
@@ -83,6 +85,7 @@ class PathData:
     classes: NDArray
     sample_weight: NDArray
     problem: Problem
+    offset: NDArray | None = None
 
     @property
     def total(self) -> float:
@@ -92,7 +95,7 @@ class PathData:
 
 def prepare(
     template: SoftmaxRegression, X, y: NDArray, sample_weight: NDArray,
-    classes: NDArray | None = None,
+    classes: NDArray | None = None, offset: NDArray | None = None,
 ) -> PathData:  # fmt: skip
     """The rows ``X, y`` ready for :func:`fit_path`, as ``template.fit`` would see them.
 
@@ -112,6 +115,10 @@ def prepare(
         ``y``. A cross-validation fold passes all the labels of the data, so
         that a class missing from its rows is still a class of its model
         (of weight zero, probability near zero).
+    offset : ndarray of shape (n_samples, n_classes), optional
+        Validated (:func:`softmax.model.offset.check`). The path then starts
+        from the intercept-only optimum without it, and :func:`smallest_c`
+        is an estimate.
 
     Returns
     -------
@@ -139,7 +146,7 @@ def prepare(
         mean_scale = feature_mean_scale(X, sample_weight, center=template.fit_intercept)
     total = float(sample_weight.sum(dtype=np.float64))
     problem = Problem.build(template, classes, X.shape[1], total, mean_scale)
-    return PathData(X, targets, codes, classes, sample_weight, problem)
+    return PathData(X, targets, codes, classes, sample_weight, problem, offset)
 
 
 def null_point(data: PathData) -> NDArray:
@@ -190,7 +197,9 @@ def _lambda_max(scores: NDArray) -> float:
 def _base_objective(data: PathData) -> Objective:
     """The data term over the rows, without penalty: the rows and scale every point shares."""
     loss = data.problem.linear_loss
-    return Objective(loss, L2(0.0), data.X, data.targets, data.sample_weight)
+    return Objective(
+        loss, L2(0.0), data.X, data.targets, data.sample_weight, offset=data.offset
+    )
 
 
 def smallest_c(data: PathData, l1_ratio: float, grouped: bool) -> float:
@@ -264,6 +273,8 @@ class RegularizationPath:
     classes : ndarray of shape (n_classes,)
     scores : ndarray of shape (n_Cs,) or None
         Validation scores, when :func:`fit_path` was given validation rows.
+    offset_used : bool
+        Whether the rows had an offset (the models' ``offset_used_``).
     """
 
     Cs: NDArray
@@ -278,6 +289,7 @@ class RegularizationPath:
     solver: str
     classes: NDArray
     scores: NDArray | None = None
+    offset_used: bool = False
 
     def estimator(
         self, template: SoftmaxRegression, index: int, n_features: int, feature_names=None
@@ -292,7 +304,7 @@ class RegularizationPath:
             model, classes=self.classes, coef=self.coef[index], intercept=self.intercept[index],
             n_iter=int(self.n_iter[index]), converged=bool(self.converged[index]),
             objective_history=self.histories[index], solver=self.solver,
-            n_features=n_features, feature_names=feature_names,
+            n_features=n_features, feature_names=feature_names, offset_used=self.offset_used,
         )  # fmt: skip
         return model
 
@@ -478,4 +490,5 @@ def _collect(points, Cs: NDArray, data: PathData, solver: str, centre) -> Regula
         n_solved=np.array([n for _, n in points]),
         solver=solver,
         classes=data.classes,
+        offset_used=data.offset is not None,
     )

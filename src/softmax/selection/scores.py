@@ -9,11 +9,14 @@ shares, plus ``se_test_score``, the standard error of the mean score,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, ClassifierMixin
 
-__all__ = ["RULES", "cv_results", "select"]
+__all__ = ["RULES", "cv_results", "select", "with_offset"]
 
 #: The rules :func:`select` knows, with what they pick.
 RULES = {
@@ -103,3 +106,54 @@ def select(results: dict, rule: str) -> int:
     threshold = mean[best] - results["se_test_score"][best]
     good = np.flatnonzero((ratio == ratio[best]) & (mean >= threshold))
     return int(good[np.argmin(C[good])])
+
+
+class _OffsetBound(ClassifierMixin, BaseEstimator):
+    """A fitted model whose predictions add the held-out rows' offset.
+
+    scikit-learn's scorers call ``predict_proba(X)`` (or another method, by
+    name) and read ``classes_``; they have no place for an offset, so the
+    offset of exactly those rows is bound here.
+    """
+
+    def __init__(self, model, offset: NDArray) -> None:
+        self.model = model
+        self.offset = offset
+
+    @property
+    def classes_(self) -> NDArray:
+        return self.model.classes_
+
+    def decision_function(self, X) -> NDArray:
+        return self.model.decision_function(X, self.offset)
+
+    def predict_proba(self, X) -> NDArray:
+        return self.model.predict_proba(X, self.offset)
+
+    def predict_log_proba(self, X) -> NDArray:
+        return self.model.predict_log_proba(X, self.offset)
+
+    def predict(self, X) -> NDArray:
+        return self.model.predict(X, self.offset)
+
+
+def with_offset(scorer: Callable, offset: NDArray) -> Callable:
+    """``scorer(model, X, y)`` for a model fitted with an offset, given the rows' ``offset``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.metrics import get_scorer
+    >>> from softmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> offset = np.zeros((150, 3))
+    >>> model = SoftmaxRegression().fit(X, y, offset=offset)
+    >>> round(with_offset(get_scorer("accuracy"), offset)(model, X, y), 2)
+    0.97
+    """
+
+    def score(model, X, y) -> float:
+        return scorer(_OffsetBound(model, offset), X, y)
+
+    return score
