@@ -156,7 +156,9 @@ def format_report(results, *, machine: list[str], command: str, total_seconds: f
         "and 2 threads start at the tol found; a setting more than 2 x slower than the faster one "
         "(and over 5 s) is stopped, its time shown as a lower bound) and with the default "
         "pools (not re-run when they equal one of the limits). Ours runs as a user "
-        "gets it (the estimator sets its own BLAS pool).",
+        "gets it (the estimator sets its own BLAS pool); the fit worker loads our compiled "
+        "kernels from Numba's cache once before any timed fit (what a process's first large "
+        "fit pays, reported apart in the README).",
         "- ratio vs best sklearn: time / fastest \"best threads\" scikit-learn solver on that "
         "problem (below 1: ours is faster).",
         "- Timings are wall-clock; on a shared machine (see the load average) they are noisy.",

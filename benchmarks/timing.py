@@ -181,6 +181,12 @@ def fit_once(
 
 
 def _worker_main(conn) -> None:
+    # Our compiled kernels are loaded from Numba's cache once per process (a few
+    # tenths of a second per kernel and dtype, paid by a user's first large fit in
+    # a process, which the README reports apart): the timed fits measure the solvers.
+    from softmax.loss.warmup import warm_up
+
+    warm_up()
     X = y = None
     while True:
         try:

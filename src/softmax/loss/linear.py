@@ -227,16 +227,8 @@ class LinearModelLoss:
             Entry ``(a, j)`` is ``sum_i s_i p_ia (1 - p_ia) x_ij^2`` (``x_ij = 1``
             for the intercept column).
         """
-        coef, intercept = self._coef_intercept(w)
         n, d = X.shape
-        # Only the probabilities are used: the class codes only feed the discarded loss.
-        _, _, proba = _kernels.loss_gradient(
-            X, coef, intercept, np.zeros(n, dtype=np.intp), None,
-            gradient=False, keep_proba=True, threads=self.n_threads, offset=offset,
-        )
-        h = proba * (1 - proba)  # (n_classes, n_samples), in X's dtype
-        if sample_weight is not None:
-            h *= sample_weight.astype(h.dtype, copy=False)
+        h = self._curvature(w, X, sample_weight, offset)
         D = np.zeros((self.n_classes, d + int(self.fit_intercept)))
         if isinstance(X, np.ndarray):
             # Row blocks bound the squared temporary; each block is one GEMM.
@@ -254,6 +246,62 @@ class LinearModelLoss:
         if self.fit_intercept:
             D[:, d] = hsum
         return D.ravel()
+
+    def _curvature(self, w, X, sample_weight, offset) -> NDArray:
+        """``s_i p_ia (1 - p_ia)`` of shape (n_classes, n_samples), in X's dtype, one pass."""
+        # Only the probabilities are used: the class codes only feed the discarded loss.
+        _, _, proba = _kernels.loss_gradient(
+            X, *self._coef_intercept(w), np.zeros(X.shape[0], dtype=np.intp), None,
+            gradient=False, keep_proba=True, threads=self.n_threads, offset=offset,
+        )
+        h = proba * (1 - proba)
+        if sample_weight is not None:
+            h *= sample_weight.astype(h.dtype, copy=False)
+        return h
+
+    def hessian_traces(
+        self, w: NDArray, X, sample_weight: NDArray | None = None, center: NDArray | None = None,
+        inverse_scale: NDArray | None = None, offset: NDArray | None = None,
+    ) -> NDArray:  # fmt: skip
+        """Per class, the trace of the data Hessian's diagonal block (the row sums of
+        :meth:`hessian_diagonal`), without forming the diagonal.
+
+        ``sum_i s_i p_ia (1 - p_ia) ||xt_i||^2``: one evaluation pass for the
+        probabilities and a matrix-vector product with the rows' squared norms,
+        where the diagonal needs a product with the squared ``X`` (Newton-CG's
+        preconditioner needs only these; on 200,000 x 100 the diagonal took
+        a third of a fit).
+
+        Parameters
+        ----------
+        w : ndarray of shape (n_params,)
+        X : array or sparse matrix of shape (n_samples, n_features)
+        sample_weight : ndarray of shape (n_samples,), optional
+        center, inverse_scale : ndarray of shape (n_features,), optional
+            Take the norms of ``(x_i - center) * inverse_scale`` (standardised
+            coordinates) without a copy of ``X``.
+        offset : ndarray of shape (n_samples, n_classes), optional
+
+        Returns
+        -------
+        traces : ndarray of shape (n_classes,), float64
+        """
+        h = self._curvature(w, X, sample_weight, offset)
+        v = np.ones(X.shape[1]) if inverse_scale is None else inverse_scale**2
+        if isinstance(X, np.ndarray):
+            norms = np.concatenate([
+                np.einsum("ij,ij,j->i", X[rows], X[rows], v.astype(X.dtype))
+                for rows in self._row_blocks(X, X.shape[1])
+            ]) if X.shape[0] else np.zeros(0)  # fmt: skip
+        else:
+            norms = np.asarray(X.multiply(X) @ v).ravel()
+        norms = norms.astype(np.float64)
+        if center is not None:  # ||x - c||_v^2 = ||x||_v^2 - 2 x . (c v) + ||c||_v^2
+            norms += float(center**2 @ v) - 2 * np.asarray(X @ (center * v)).ravel()
+        traces = h @ norms.astype(h.dtype)
+        if self.fit_intercept:
+            traces = traces + h.sum(axis=1)
+        return np.asarray(traces, dtype=np.float64)
 
     def gradient_hessian(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,

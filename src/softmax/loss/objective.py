@@ -201,6 +201,18 @@ class Objective:
         diag = self.rows.hessian_diagonal(self.linear_loss, w)
         return diag + self.penalty_hessian_diagonal(w)
 
+    def data_hessian_traces(self, w: NDArray) -> NDArray:
+        """Per class, the trace of the data term's Hessian block, shape (n_classes,), float64.
+
+        From the rows backend's ``hessian_traces`` where it has one (one pass,
+        no diagonal formed), else as the row sums of its ``hessian_diagonal``.
+        """
+        traces = getattr(self.rows, "hessian_traces", None)
+        if traces is not None:
+            return traces(self.linear_loss, w)
+        diag = self.rows.hessian_diagonal(self.linear_loss, w)
+        return diag.reshape(self.linear_loss.n_classes, -1).sum(axis=1)
+
     def value_grad_hessian(self, w: NDArray) -> tuple[float, NDArray, NDArray]:
         """Objective, gradient and full Hessian of shape (n_params, n_params) at ``w``.
 

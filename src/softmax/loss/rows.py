@@ -12,6 +12,7 @@ standardised view of it) and the flat vector ``w``:
 ``loss_gradient``        and its flat gradient
 ``loss_gradient_hessp``  and a Hessian-vector product function
 ``hessian_diagonal``     diagonal of the data term's Hessian
+``hessian_traces``       its row sums per class, cheaper (optional: else from the diagonal)
 ``gradient_hessian``     value, gradient, full Hessian
 ``second_moments``       ``sum_i s_i x_ij ** 2`` per feature
 ``columns``              the rows restricted to some features
@@ -83,6 +84,9 @@ class MemoryRows:
 
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
         return linear_loss.hessian_diagonal(w, self.X, self.sample_weight, offset=self.offset)
+
+    def hessian_traces(self, linear_loss, w: NDArray) -> NDArray:
+        return linear_loss.hessian_traces(w, self.X, self.sample_weight, offset=self.offset)
 
     def gradient_hessian(self, linear_loss, w: NDArray) -> tuple[float, NDArray, NDArray]:
         return linear_loss.gradient_hessian(w, self.X, self.y, self.sample_weight, self.offset)

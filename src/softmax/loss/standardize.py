@@ -145,6 +145,14 @@ class StandardizedLinearLoss:
         coef /= self.scale**2
         return diag
 
+    def hessian_traces(
+        self, w: NDArray, X, sample_weight: NDArray | None = None, offset: NDArray | None = None
+    ) -> NDArray:
+        """Per class, the trace of the data Hessian's diagonal block in standardised coordinates."""
+        return self.inner.hessian_traces(
+            self.to_original(w), X, sample_weight, self.mean, 1.0 / self.scale, offset
+        )
+
     def gradient_hessian(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
         offset: NDArray | None = None,

@@ -108,10 +108,9 @@ def _preconditioner(
     """``r -> r / M`` for the diagonal ``M = c_a E[x_j^2] + penalty`` (class ``a``, feature ``j``)."""
     penalty = objective.penalty_hessian_diagonal(w)
     n_classes = objective.linear_loss.n_classes
-    data = (objective.hessian_diagonal(w) - penalty).reshape(n_classes, -1)
     # Each class's block of the data Hessian, X^T diag(h_a) X, has about the
     # diagonal c_a E[x_j^2]: its trace fixes c_a.
-    level = np.maximum(data.sum(axis=1), 0.0) / float(moments.sum())
+    level = np.maximum(objective.data_hessian_traces(w), 0.0) / float(moments.sum())
     per_class = penalty.reshape(n_classes, -1)
     diag = (level[:, None] * moments + per_class).ravel()
     # Zero entries (an all-zero feature without penalty) get a floor: the
