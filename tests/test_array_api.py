@@ -116,6 +116,8 @@ def test_the_data_term_agrees_with_the_numpy_kernels(problem, xp, device, target
     diag = linear.hessian_diagonal(w, P["X"], sw).reshape(4, -1)
     np.testing.assert_allclose(aa.to_numpy(diag_coef), diag[:, :d], rtol=1e-12)
     np.testing.assert_allclose(aa.to_numpy(diag_intercept), diag[:, d], rtol=1e-12)
+    traces = aa.hessian_traces(X, proba, sw_dev)
+    np.testing.assert_allclose(aa.to_numpy(traces), diag.sum(axis=1), rtol=1e-12)
     ones = np.ones(len(P["X"])) if sw is None else sw
     moments = aa.second_moments(X, xp.asarray(ones, device=device))
     np.testing.assert_allclose(aa.to_numpy(moments), ones @ P["X"] ** 2, rtol=1e-12)

@@ -150,6 +150,11 @@ class ArrayRows:
             *aa.hessian_diagonal(self.X, proba, self.sample_weight, linear_loss.fit_intercept)
         )
 
+    def hessian_traces(self, linear_loss, w: NDArray) -> NDArray:
+        *_, proba = self._evaluate(linear_loss, w, gradient=False, keep_proba=True)
+        traces = aa.hessian_traces(self.X, proba, self.sample_weight, linear_loss.fit_intercept)
+        return aa.to_numpy(traces).astype(np.float64)
+
     def second_moments(self) -> NDArray:
         """``sum_i s_i x_ij ** 2`` for each feature ``j``, float64 on the host."""
         return aa.to_numpy(aa.second_moments(self.X, self.sample_weight)).astype(np.float64)

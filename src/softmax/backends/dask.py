@@ -200,6 +200,9 @@ class DaskRows:
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
         return _ordered_sum(self._evaluate("hessian_diagonal", linear_loss, w))
 
+    def hessian_traces(self, linear_loss, w: NDArray) -> NDArray:
+        return _ordered_sum(self._evaluate("hessian_traces", linear_loss, w))
+
     def second_moments(self) -> NDArray:
         return _ordered_sum(self._map(_block_moments, self.scale))
 

@@ -317,6 +317,24 @@ def hessian_diagonal(X, proba, sample_weight=None, intercept: bool = True) -> tu
     return diag, (xp.sum(h, axis=0) if intercept else None)
 
 
+def hessian_traces(X, proba, sample_weight=None, intercept: bool = True):
+    """Per class, the trace of the data Hessian's diagonal block, shape (n_classes,).
+
+    ``sum_i s_i p_ia (1 - p_ia) ||xt_i||^2`` (``xt_i = [x_i, 1]`` with an
+    intercept): the row sums of :func:`hessian_diagonal` from the rows'
+    squared norms, without the product with the squared ``X``.
+    """
+    xp = namespace(X)
+    h = proba * (1 - proba)
+    if sample_weight is not None:
+        h = h * sample_weight[:, None]
+    blocks = _row_blocks(X.shape[0], X.shape[1])
+    norms = xp.concat([xp.sum(X[s:e, :] * X[s:e, :], axis=1) for s, e in blocks])
+    if intercept:
+        norms = norms + 1
+    return norms @ h
+
+
 def class_sums(codes, weights, n_classes: int):
     """``sum_{i: codes_i = a} weights_i`` for each class ``a``, shape (n_classes,).
 

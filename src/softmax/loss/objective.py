@@ -204,14 +204,10 @@ class Objective:
     def data_hessian_traces(self, w: NDArray) -> NDArray:
         """Per class, the trace of the data term's Hessian block, shape (n_classes,), float64.
 
-        From the rows backend's ``hessian_traces`` where it has one (one pass,
-        no diagonal formed), else as the row sums of its ``hessian_diagonal``.
+        The row sums of :meth:`hessian_diagonal` without forming it (one pass
+        over the rows); for Newton-CG's preconditioner.
         """
-        traces = getattr(self.rows, "hessian_traces", None)
-        if traces is not None:
-            return traces(self.linear_loss, w)
-        diag = self.rows.hessian_diagonal(self.linear_loss, w)
-        return diag.reshape(self.linear_loss.n_classes, -1).sum(axis=1)
+        return self.rows.hessian_traces(self.linear_loss, w)
 
     def value_grad_hessian(self, w: NDArray) -> tuple[float, NDArray, NDArray]:
         """Objective, gradient and full Hessian of shape (n_params, n_params) at ``w``.

@@ -12,7 +12,7 @@ standardised view of it) and the flat vector ``w``:
 ``loss_gradient``        and its flat gradient
 ``loss_gradient_hessp``  and a Hessian-vector product function
 ``hessian_diagonal``     diagonal of the data term's Hessian
-``hessian_traces``       its row sums per class, cheaper (optional: else from the diagonal)
+``hessian_traces``       its row sums per class, without forming it
 ``gradient_hessian``     value, gradient, full Hessian
 ``second_moments``       ``sum_i s_i x_ij ** 2`` per feature
 ``columns``              the rows restricted to some features

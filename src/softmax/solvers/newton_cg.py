@@ -58,7 +58,7 @@ class NewtonCG(Solver):
     ('newton-cg', True)
     """
 
-    needs = ("hessian_diagonal", "second_moments")
+    needs = ("hessian_traces", "second_moments")
 
     def __init__(self, max_cg_iter: int = 200, preconditioner: bool = True) -> None:
         self.max_cg_iter = max_cg_iter
