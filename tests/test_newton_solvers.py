@@ -326,7 +326,8 @@ def test_newton_cholesky_refuses_a_hessian_too_large():
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("layout", ["dense", "csr", "float32", "standardised"])
 def test_hessian_traces_are_the_diagonals_row_sums(fit_intercept, layout):
-    # Newton-CG's preconditioner takes the per-class traces without forming the diagonal.
+    # Newton-CG's preconditioner takes the per-class traces without forming the diagonal,
+    # from the probabilities the evaluation at w kept (HessianProduct.traces).
     from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
 
     rng = np.random.default_rng(0)
@@ -344,3 +345,6 @@ def test_hessian_traces_are_the_diagonals_row_sums(fit_intercept, layout):
     for o in (None, offset):
         diagonal = loss.hessian_diagonal(w, X, sw, offset=o).reshape(4, -1).sum(axis=1)
         np.testing.assert_allclose(loss.hessian_traces(w, X, sw, offset=o), diagonal, rtol=rtol)
+        y = rng.integers(0, 4, 300)
+        kept = loss.loss_gradient_hessp(w, X, y, sw, offset=o)[2].traces()
+        np.testing.assert_allclose(kept, diagonal, rtol=rtol)

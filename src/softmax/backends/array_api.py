@@ -22,13 +22,13 @@ device (the sorted labels, ``n_classes`` values, come to the host for
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..loss import array_api as aa
+from ..loss.hessian import HessianProduct
 
 __all__ = ["ArrayData", "ArrayRows", "is_device_array", "move", "same_place"]
 
@@ -132,8 +132,8 @@ class ArrayRows:
 
     def loss_gradient_hessp(
         self, linear_loss, w: NDArray
-    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
-        """Value, gradient and Hessian-vector products; the probabilities stay on the device."""
+    ) -> tuple[float, NDArray, HessianProduct]:
+        """Value, gradient and the Hessian; the probabilities stay on the device."""
         value, grad_coef, grad_intercept, proba = self._evaluate(linear_loss, w, keep_proba=True)
 
         def hessp(v: NDArray) -> NDArray:
@@ -142,18 +142,18 @@ class ArrayRows:
                 *aa.hessian_product(self.X, proba, v_coef, v_intercept, self.sample_weight)
             )
 
-        return float(value), self._flat(grad_coef, grad_intercept), hessp
+        def traces() -> NDArray:
+            out = aa.hessian_traces(self.X, proba, self.sample_weight, linear_loss.fit_intercept)
+            return aa.to_numpy(out).astype(np.float64)
+
+        hessian = HessianProduct(hessp, traces)
+        return float(value), self._flat(grad_coef, grad_intercept), hessian
 
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
         *_, proba = self._evaluate(linear_loss, w, gradient=False, keep_proba=True)
         return self._flat(
             *aa.hessian_diagonal(self.X, proba, self.sample_weight, linear_loss.fit_intercept)
         )
-
-    def hessian_traces(self, linear_loss, w: NDArray) -> NDArray:
-        *_, proba = self._evaluate(linear_loss, w, gradient=False, keep_proba=True)
-        traces = aa.hessian_traces(self.X, proba, self.sample_weight, linear_loss.fit_intercept)
-        return aa.to_numpy(traces).astype(np.float64)
 
     def second_moments(self) -> NDArray:
         """``sum_i s_i x_ij ** 2`` for each feature ``j``, float64 on the host."""

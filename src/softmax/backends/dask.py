@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.utils.multiclass import check_classification_targets
 
+from ..loss.hessian import HessianProduct
 from ..loss.rows import MemoryRows
 from ._dask_blocks import row_blocks, vector_blocks
 
@@ -115,6 +116,10 @@ def _first_two(triple):
 
 def _apply_hessp(triple, v: NDArray) -> NDArray:
     return triple[2](v)
+
+
+def _traces(triple) -> NDArray:
+    return triple[2].traces()
 
 
 # -- the rows ---------------------------------------------------------------------------------
@@ -195,13 +200,14 @@ class DaskRows:
             v_key = delayed(v, pure=True)
             return _ordered_sum(dask.compute(*[delayed(_apply_hessp)(s, v_key) for s in states]))
 
-        return math.fsum(r[0] for r in results), _ordered_sum([r[1] for r in results]), hessp
+        def traces() -> NDArray:
+            return _ordered_sum(dask.compute(*[delayed(_traces)(s) for s in states]))
+
+        hessian = HessianProduct(hessp, traces)
+        return math.fsum(r[0] for r in results), _ordered_sum([r[1] for r in results]), hessian
 
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
         return _ordered_sum(self._evaluate("hessian_diagonal", linear_loss, w))
-
-    def hessian_traces(self, linear_loss, w: NDArray) -> NDArray:
-        return _ordered_sum(self._evaluate("hessian_traces", linear_loss, w))
 
     def second_moments(self) -> NDArray:
         return _ordered_sum(self._map(_block_moments, self.scale))

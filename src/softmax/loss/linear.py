@@ -6,13 +6,12 @@ This module owns the coefficient layout; every other module goes through
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from numpy.typing import NDArray
 
 from . import kernels as _kernels
 from .cross_entropy import MultinomialCrossEntropy
+from .hessian import HessianProduct
 
 __all__ = ["LinearModelLoss"]
 
@@ -166,13 +165,14 @@ class LinearModelLoss:
     def loss_gradient_hessp(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
         offset: NDArray | None = None,
-    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:  # fmt: skip
-        """Data term, flat gradient, and a Hessian-vector product function at ``w``.
+    ) -> tuple[float, NDArray, HessianProduct]:  # fmt: skip
+        """Data term, flat gradient, and the Hessian at ``w`` as a :class:`HessianProduct`.
 
-        The returned ``hessp(v)`` reuses the probabilities computed here
-        (``n_samples * n_classes`` values are kept), so each product costs one
+        Its products reuse the probabilities computed here
+        (``n_samples * n_classes`` values are kept), so each costs one
         pass over ``X`` for ``X @ V`` and ``X.T @ H`` together; the offset is
         in those probabilities, so the products need nothing else of it.
+        Its traces (:meth:`hessian_traces`) read them too.
         """
         value, grad, proba = _kernels.loss_gradient(
             X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,
@@ -185,7 +185,10 @@ class LinearModelLoss:
             )
             return hv.ravel()
 
-        return value, grad.ravel(), hessp
+        def traces(center: NDArray | None = None, inverse_scale: NDArray | None = None):
+            return self._traces(_curvature(proba, sample_weight), X, center, inverse_scale)
+
+        return value, grad.ravel(), HessianProduct(hessp, traces)
 
     # -- Second order: Hessian diagonal and full Hessian, for the Newton solvers ----------
     # Row blocks bound the memory of the temporaries; the Hessian does not depend on y.
@@ -254,10 +257,7 @@ class LinearModelLoss:
             X, *self._coef_intercept(w), np.zeros(X.shape[0], dtype=np.intp), None,
             gradient=False, keep_proba=True, threads=self.n_threads, offset=offset,
         )
-        h = proba * (1 - proba)
-        if sample_weight is not None:
-            h *= sample_weight.astype(h.dtype, copy=False)
-        return h
+        return _curvature(proba, sample_weight)
 
     def hessian_traces(
         self, w: NDArray, X, sample_weight: NDArray | None = None, center: NDArray | None = None,
@@ -286,7 +286,10 @@ class LinearModelLoss:
         -------
         traces : ndarray of shape (n_classes,), float64
         """
-        h = self._curvature(w, X, sample_weight, offset)
+        return self._traces(self._curvature(w, X, sample_weight, offset), X, center, inverse_scale)
+
+    def _traces(self, h: NDArray, X, center: NDArray | None, inverse_scale: NDArray | None):
+        """:meth:`hessian_traces` from the curvature ``h`` of shape (n_classes, n_samples)."""
         v = np.ones(X.shape[1]) if inverse_scale is None else inverse_scale**2
         if isinstance(X, np.ndarray):
             norms = np.concatenate([
@@ -411,3 +414,11 @@ class LinearModelLoss:
                 H[a, :, b, :] = blk
                 H[b, :, a, :] = blk.T
         return H.reshape(k * q, k * q)
+
+
+def _curvature(proba: NDArray, sample_weight: NDArray | None) -> NDArray:
+    """``s_i p_ia (1 - p_ia)`` from probabilities of shape (n_classes, n_samples)."""
+    h = proba * (1 - proba)
+    if sample_weight is not None:
+        h *= sample_weight.astype(h.dtype, copy=False)
+    return h

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from numpy.typing import NDArray
 
+from .hessian import HessianProduct
 from .linear import LinearModelLoss
 from .rows import MemoryRows
 
@@ -171,19 +170,19 @@ class Objective:
         value, grad = self.rows.loss_gradient(self.linear_loss, w)
         return self._add_penalty(w, value, grad), grad
 
-    def value_grad_hessp(self, w: NDArray) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
-        """Objective, gradient and Hessian-vector product function at ``w``."""
-        value, grad, data_hessp = self.rows.loss_gradient_hessp(self.linear_loss, w)
+    def value_grad_hessp(self, w: NDArray) -> tuple[float, NDArray, HessianProduct]:
+        """Objective, gradient and its Hessian at ``w`` (products; the data term's traces)."""
+        value, grad, data_hessian = self.rows.loss_gradient_hessp(self.linear_loss, w)
         value = self._add_penalty(w, value, grad)
 
         def hessp(v: NDArray) -> NDArray:
-            hv = data_hessp(v)
+            hv = data_hessian(v)
             self.linear_loss.coef_view(hv)[...] += self.scale * self.penalty.hessp(
                 self.linear_loss.coef_view(v)
             )
             return hv
 
-        return value, grad, hessp
+        return value, grad, data_hessian.adding(hessp)
 
     def penalty_hessian_diagonal(self, w: NDArray) -> NDArray:
         """Flat diagonal of the (smooth) penalty's Hessian, zero on the intercepts."""
@@ -200,14 +199,6 @@ class Objective:
         """
         diag = self.rows.hessian_diagonal(self.linear_loss, w)
         return diag + self.penalty_hessian_diagonal(w)
-
-    def data_hessian_traces(self, w: NDArray) -> NDArray:
-        """Per class, the trace of the data term's Hessian block, shape (n_classes,), float64.
-
-        The row sums of :meth:`hessian_diagonal` without forming it (one pass
-        over the rows); for Newton-CG's preconditioner.
-        """
-        return self.rows.hessian_traces(self.linear_loss, w)
 
     def value_grad_hessian(self, w: NDArray) -> tuple[float, NDArray, NDArray]:
         """Objective, gradient and full Hessian of shape (n_params, n_params) at ``w``.

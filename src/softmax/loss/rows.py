@@ -10,9 +10,10 @@ standardised view of it) and the flat vector ``w``:
 =======================  ===================================================
 ``loss``                 data term ``sum_i s_i CE_i(w)``
 ``loss_gradient``        and its flat gradient
-``loss_gradient_hessp``  and a Hessian-vector product function
+``loss_gradient_hessp``  and the Hessian at ``w`` (a
+                         :class:`softmax.loss.hessian.HessianProduct`:
+                         products, per-class traces)
 ``hessian_diagonal``     diagonal of the data term's Hessian
-``hessian_traces``       its row sums per class, without forming it
 ``gradient_hessian``     value, gradient, full Hessian
 ``second_moments``       ``sum_i s_i x_ij ** 2`` per feature
 ``columns``              the rows restricted to some features
@@ -27,11 +28,11 @@ the Dask backend lives in :mod:`softmax.backends.dask`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+
+from .hessian import HessianProduct
 
 __all__ = ["MemoryRows"]
 
@@ -77,16 +78,13 @@ class MemoryRows:
 
     def loss_gradient_hessp(
         self, linear_loss, w: NDArray
-    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:
+    ) -> tuple[float, NDArray, HessianProduct]:
         return linear_loss.loss_gradient_hessp(
             w, self.X, self.y, self.sample_weight, self.offset
         )
 
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
         return linear_loss.hessian_diagonal(w, self.X, self.sample_weight, offset=self.offset)
-
-    def hessian_traces(self, linear_loss, w: NDArray) -> NDArray:
-        return linear_loss.hessian_traces(w, self.X, self.sample_weight, offset=self.offset)
 
     def gradient_hessian(self, linear_loss, w: NDArray) -> tuple[float, NDArray, NDArray]:
         return linear_loss.gradient_hessian(w, self.X, self.y, self.sample_weight, self.offset)

@@ -18,12 +18,11 @@ used (``mean = 0``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from .hessian import HessianProduct
 from .linear import LinearModelLoss
 
 __all__ = ["StandardizedLinearLoss", "feature_mean_scale"]
@@ -125,12 +124,16 @@ class StandardizedLinearLoss:
     def loss_gradient_hessp(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
         offset: NDArray | None = None,
-    ) -> tuple[float, NDArray, Callable[[NDArray], NDArray]]:  # fmt: skip
-        value, grad, inner_hessp = self.inner.loss_gradient_hessp(
+    ) -> tuple[float, NDArray, HessianProduct]:  # fmt: skip
+        value, grad, inner = self.inner.loss_gradient_hessp(
             self.to_original(w), X, y, sample_weight, offset
         )
         # The map is linear, so directions transform like points.
-        return value, self.adjoint(grad), lambda v: self.adjoint(inner_hessp(self.to_original(v)))
+        hessian = HessianProduct(
+            lambda v: self.adjoint(inner(self.to_original(v))),
+            lambda: inner.traces(center=self.mean, inverse_scale=1.0 / self.scale),
+        )
+        return value, self.adjoint(grad), hessian
 
     def hessian_diagonal(
         self, w: NDArray, X, sample_weight: NDArray | None = None, offset: NDArray | None = None
