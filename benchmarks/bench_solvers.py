@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from problems import PROBLEM_NAMES, build_problems  # noqa: E402
+from problems import EXTRA_PROBLEM_NAMES, PROBLEM_NAMES, build_problems  # noqa: E402
 from report import format_report, machine_info  # noqa: E402
 from suite import SolverFilter, log, run_problem  # noqa: E402
 from timing import TOLS  # noqa: E402
@@ -42,7 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes (dense 5,000 x 100, sparse 5,000 x 2,000): a smoke test")
     parser.add_argument("--problems", default=",".join(PROBLEM_NAMES),
-                        help=f"comma-separated subset of {','.join(PROBLEM_NAMES)} (default: all)")
+                        help=f"comma-separated subset of {','.join(PROBLEM_NAMES)} (default: "
+                             f"these), or also {','.join(EXTRA_PROBLEM_NAMES)} (100,000 x 512 "
+                             "float32, 1000 classes: about half an hour)")
     parser.add_argument("--solvers", default=None,
                         help="comma-separated solver names (both libraries), or ours:NAME / "
                              "sklearn:NAME (default: all)")

@@ -141,7 +141,9 @@ def format_report(results, *, machine: list[str], command: str, total_seconds: f
         "- Reference f*: the lowest objective of very tight fits (tol 1e-12) on float64 data "
         "(for dense32: its float32 values, in float64): scikit-learn's newton-cg and our "
         "newton-cg (lbfgs if absent) on the big problems; on iris and digits, every L-BFGS and "
-        "Newton solver of both libraries. The fits are listed under each problem.",
+        "Newton solver of both libraries; on probe1000 (1000 classes) our newton-cg alone at "
+        "tol 1e-9, and every fit's tol search starts at 1e-5 there. The fits are listed under "
+        "each problem.",
         f"- Each solver is fitted with tol = {', '.join(f'{t:g}' for t in tols)} in turn until "
         "(f - f*) / |f*| <= 1e-8 (float64 problems) or <= 1e-6 (float32: the accuracy float32 "
         "allows). Reported: wall time, iterations, gap and tol of the *first* run that reaches it "

@@ -221,22 +221,25 @@ def compute_reference(problem: Problem, runner: Runner, *, our_names, time_cap: 
     else:
         ours = [n for n in usable if n == "lbfgs" or n.startswith("newton")]
         sk = list(SKLEARN_SOLVERS)
+    if problem.reference_ours_only:
+        ours, sk = ["newton-cg"], []
+    tol = problem.reference_tol or REFERENCE_TOL
     candidates = [SolverSpec("softmax", n) for n in ours]
     candidates += [SolverSpec("sklearn", n, threads=1) for n in sk
                    if skip_reason("sklearn", n, problem) is None]
     values, details, value_line, seconds = [], [], {}, [0.0]
     for spec in candidates:
-        result = runner.fit(spec, tol=REFERENCE_TOL, max_iter=100_000, time_cap=time_cap)
+        result = runner.fit(spec, tol=tol, max_iter=100_000, time_cap=time_cap)
         if result.error is not None or result.timed_out:
             why = result.error or f"over the {time_cap:g} s cap"
-            details.append(f"{spec.label} (tol={REFERENCE_TOL:g}): failed: {why}")
+            details.append(f"{spec.label} (tol={tol:g}): failed: {why}")
             log(f"  reference {spec.label}: failed: {why}")
             continue
         f = problem.objective(result.coef, result.intercept)
         values.append(f)
         seconds.append(result.time)
         value_line[f] = len(details)
-        details.append(f"{spec.label} (tol={REFERENCE_TOL:g}): f = {f:.15g} "
+        details.append(f"{spec.label} (tol={tol:g}): f = {f:.15g} "
                        f"({result.n_iter} iterations, {result.time:.3g} s)")
         log(f"  reference {spec.label}: f = {f:.15g}, {result.n_iter} it, {result.time:.3g} s")
     if not values:

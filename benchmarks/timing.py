@@ -285,11 +285,13 @@ def time_to_reference(
     problem,
     fstar: float,
     *,
-    tols=TOLS,
+    tols=None,
     max_iter: int = 100_000,
     slower_than: float | None = None,
 ) -> Outcome:
     """Fit with each ``tol`` in turn until the relative gap to ``fstar`` is within target.
+
+    ``tols`` defaults to :data:`TOLS` from the problem's ``first_tol`` on.
 
     Each fit is capped at ``runner.time_cap`` seconds, and the whole search at
     :data:`SEARCH_BUDGET_CAPS` times that; a search whose gap stops improving
@@ -301,6 +303,8 @@ def time_to_reference(
     another setting of the same solver), a fit running longer is stopped: the
     outcome is "slower", with that time as a lower bound.
     """
+    if tols is None:
+        tols = [t for t in TOLS if problem.first_tol is None or t <= problem.first_tol]
     target = problem.target_rtol
     gap = math.nan
     n_runs = 0

@@ -208,7 +208,7 @@ class Objective:
         """
         value, grad, hessian = self.rows.gradient_hessian(self.linear_loss, w)
         value = self._add_penalty(w, value, grad)
-        hessian[np.diag_indices_from(hessian)] += self.penalty_hessian_diagonal(w)
+        hessian.flat[:: hessian.shape[0] + 1] += self.penalty_hessian_diagonal(w)  # the diagonal
         return value, grad, hessian
 
     def feature_hessian(self, w: NDArray, features: NDArray) -> NDArray:

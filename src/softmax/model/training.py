@@ -71,15 +71,18 @@ def _fit_arrays(model, X, y, sample_weight, encoding, offset=None):
         codes = None
     else:
         X, y = validate_data(
-            model, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32]
-        )
+            model, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
+            skip_check_array=_checked_plain_arrays(X, y),
+        )  # fmt: skip
         # Integer, boolean and string labels are classes by their type; scikit-learn's
         # check (type_of_target) cost 0.5 ms a fit, a tenth of a fit on iris.
         if y.dtype.kind not in "iubUS":
             check_classification_targets(y)
         classes, codes = np.unique(y, return_inverse=True)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        sample_weight = (
+            np.ones(X.shape[0], dtype=X.dtype)  # what the check returns for None, 0.06 ms sooner
+            if sample_weight is None
+            else _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         )
         totals = np.bincount(codes, weights=sample_weight, minlength=len(classes))
         per_class = class_weights(model.class_weight, classes, totals)
@@ -159,6 +162,25 @@ def _separation(model, problem: Problem, result: SolverResult, X, codes, sample_
     return check_fit(
         X, codes, sample_weight, problem.classes, coef,
         intercept if model.fit_intercept else None, names,
+    )  # fmt: skip
+
+
+def _checked_plain_arrays(X, y) -> bool:
+    """Whether ``X`` and ``y`` pass ``check_X_y`` as they are, told by cheaper checks.
+
+    A 2-D float32/float64 ndarray with rows and columns and only finite
+    values, with a 1-D ndarray of integer, boolean or string labels of the
+    same length, is what ``check_X_y`` would return unchanged; its checks
+    cost 0.27 ms, a twelfth of a fit on iris, where these cost 5 us (a sum
+    for the finite check, as scikit-learn's own first test).
+    Anything else (and any failure, for its message) goes through it.
+    """
+    return (
+        type(X) is np.ndarray and type(y) is np.ndarray
+        and X.ndim == 2 and y.ndim == 1 and X.shape[0] == y.shape[0] > 0 and X.shape[1] > 0
+        and X.dtype in (np.float64, np.float32) and y.dtype.kind in "iubUS"
+        # NaN and infinities propagate into the sum; an overflowing sum takes the full check.
+        and bool(np.isfinite(X.sum()))
     )  # fmt: skip
 
 
