@@ -58,6 +58,15 @@ def invariance_projector(objective: Objective, w: NDArray) -> Callable[[NDArray]
     return project
 
 
+#: A full step that passes Armijo is checked against the minimiser of the quadratic
+#: through f(0), f'(0) and f(1) when that lies below this fraction of it. Newton
+#: steps on the sparse benchmark (100,000 x 20,000, 20 classes, C=1) overshoot
+#: about twofold (the curvature grows along the step): 11 -> 7 Newton iterations,
+#: 4.0 -> 2.8 s. At 0.9 it took 6, but 200 classes went 3.9 -> 5.7 s (the better
+#: points tightened CG's forcing sooner); dense and small problems never trigger it.
+REFINE_BELOW = 0.75
+
+
 def backtrack(
     evaluate: Callable[[NDArray], tuple],
     w: NDArray,
@@ -69,15 +78,21 @@ def backtrack(
     armijo: float = 1e-4,
     max_halvings: int = 50,
 ) -> tuple[NDArray, tuple] | None:
-    """Armijo backtracking from the full step along a descent ``direction``.
+    """Armijo line search from the full step along a descent ``direction``.
 
     A step is accepted when it decreases the objective by at least
-    ``armijo * step * grad . direction``. Near the optimum that decrease is
-    below the rounding error of the objective; then a step that changes the
-    objective by at most ``rounding`` is accepted if it shrinks the gradient
-    norm (the gradient, which decides convergence, is the better judge), and
-    ends the search if it does not: the solver has reached the precision floor
-    (in float32, typically a gradient of 1e-9 to 1e-8).
+    ``armijo * step * grad . direction``. A rejected step is shortened to the
+    minimiser of the quadratic through ``f(0)``, the slope and ``f(step)``,
+    kept within ``[0.1, 0.5]`` of it (Nocedal and Wright, section 3.5). An
+    accepted full step whose quadratic puts the minimum below
+    :data:`REFINE_BELOW` gets that point evaluated too, and the lower of
+    the two is kept (one evaluation against a Newton iteration's many).
+    Near the optimum the decrease is below the rounding error of the
+    objective; then a step that changes the objective by at most
+    ``rounding`` is accepted if it shrinks the gradient norm (the gradient,
+    which decides convergence, is the better judge), and ends the search if
+    it does not: the solver has reached the precision floor (in float32,
+    typically a gradient of 1e-9 to 1e-8).
 
     Parameters
     ----------
@@ -91,6 +106,7 @@ def backtrack(
         Absolute rounding error of objective values.
     armijo : float, default=1e-4
     max_halvings : int, default=50
+        Shortenings at most (each at least halves the step).
 
     Returns
     -------
@@ -104,11 +120,20 @@ def backtrack(
         w_new = w + step * direction
         evaluation = evaluate(w_new)
         value_new, grad_new = evaluation[0], evaluation[1]
+        # f(s) ~ value + slope s + curvature s^2 through the point just evaluated.
+        curvature = (value_new - value - slope * step) / step**2
         if value_new <= value + armijo * step * slope:
+            shortest = -slope / (2 * curvature) if curvature > 0 else 1.0
+            if step == 1.0 and shortest < REFINE_BELOW:
+                w_short = w + shortest * direction
+                other = evaluate(w_short)
+                if other[0] < value_new:
+                    return w_short, other
             return w_new, evaluation
         if abs(value_new - value) <= rounding:
             return (w_new, evaluation) if np.linalg.norm(grad_new) < gnorm else None
-        step *= 0.5
+        shortest = -slope / (2 * curvature) if curvature > 0 else 0.5 * step
+        step = min(max(shortest, 0.1 * step), 0.5 * step)
     return None
 
 
