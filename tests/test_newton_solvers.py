@@ -260,10 +260,11 @@ def test_history_callback_and_non_convergence(solver):
     assert not short.converged_ and short.n_iter_ == 1
 
 
-@pytest.mark.parametrize("data, at_most", [(load_wine, 0.8), (load_digits, 0.3)])
+@pytest.mark.parametrize("data, at_most", [(load_wine, 0.9), (load_digits, 0.35)])
 def test_preconditioner_undoes_feature_scales(data, at_most):
     # On unscaled features the preconditioned CG needs far fewer Hessian products
-    # (measured: wine 300 -> 226, digits 2776 -> 645).
+    # (measured: wine 317 -> 276, digits 2322 -> 703; with the square-root forcing
+    # alone, before Eisenstat-Walker's rule joined it, 300 -> 230 and 2776 -> 647).
     X, y = data(return_X_y=True)
     loss = LinearModelLoss(len(np.unique(y)), X.shape[1], True)
     objective = Objective(loss, L2(1.0), X, y, np.ones(len(y)))

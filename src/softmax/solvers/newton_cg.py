@@ -18,10 +18,11 @@ class NewtonCG(Solver):
     """Truncated Newton: conjugate gradient on the Newton system, then a line search.
 
     Each outer iteration solves ``H d = -g`` inexactly by (preconditioned)
-    conjugate gradient, stopping when the residual is below
-    ``eta * ||g||`` with the forcing term ``eta = min(0.5, sqrt(||g||))``
-    (loose far from the optimum, tight near it: superlinear convergence), then
-    backtracks from the full step (Armijo). Hessian-vector products come from
+    conjugate gradient, stopping when the residual is below ``eta * ||g||``
+    (the forcing term, see :func:`_forcing`: loose far from the optimum and
+    while Newton steps make slow progress, tight near it: superlinear
+    convergence), then searches the line from the full step
+    (:func:`softmax.solvers._newton.backtrack`). Hessian-vector products come from
     :meth:`Objective.value_grad_hessp` and reuse its probabilities, so one
     costs two passes over ``X``.
 
@@ -73,6 +74,7 @@ class NewtonCG(Solver):
         n_cg = 0
         moments = objective.feature_second_moments() if self.preconditioner else None
         project = invariance_projector(objective, w)
+        previous = None  # (gradient norm, forcing term) of the last iteration
         for it in range(1, stop.max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
             if gmax <= stop.tol:
@@ -85,7 +87,9 @@ class NewtonCG(Solver):
                 if self.preconditioner
                 else None
             )
-            target = min(0.5, np.sqrt(gnorm)) * gnorm
+            eta = _forcing(gnorm, previous)
+            previous = (gnorm, eta)
+            target = eta * gnorm
             direction, used = conjugate_gradient(
                 hessp, project(grad), precondition, target, self.max_cg_iter
             )
@@ -105,6 +109,31 @@ class NewtonCG(Solver):
         gmax = float(np.max(np.abs(grad)))
         message = f"reached max_iter ({n_cg} CG iterations)"
         return SolverResult(w, stop.max_iter, gmax <= stop.tol, message, gmax, history)
+
+
+def _forcing(gnorm: float, previous: tuple[float, float] | None) -> float:
+    """CG's relative residual target: the looser of two rules, at most 0.5.
+
+    ``sqrt(||g||)`` (as scikit-learn's Newton-CG) tightens with the gradient
+    alone. Eisenstat and Walker's choice 2, ``0.9 (||g|| / ||g_prev||)^2``
+    (safeguarded by ``0.9 eta_prev^2`` while that is above 0.1), follows how
+    well the last Newton step did: where steps make slow progress (the sparse
+    benchmark, whose Newton steps overshoot twofold) there is no point in
+    solving their system precisely. Both go to zero, so convergence stays
+    superlinear. Measured CG steps, sqrt rule alone -> both: sparse 100,000 x
+    20,000 67 -> 39 (2.9 -> 2.0 s), 200 classes 78 -> 74, dense 200,000 x 100
+    20 -> 20, standardised digits 141 -> 138; choice 2 alone took more on
+    all three (200 classes 116, dense 57, digits 171).
+    """
+    eta = min(0.5, float(np.sqrt(gnorm)))
+    if previous is not None:
+        previous_gnorm, previous_eta = previous
+        walker = 0.9 * (gnorm / previous_gnorm) ** 2
+        guard = 0.9 * previous_eta**2
+        if guard > 0.1:
+            walker = max(walker, guard)
+        eta = max(eta, min(0.5, walker))
+    return eta
 
 
 def _preconditioner(
