@@ -428,6 +428,7 @@ def test_csr_kernels_equal_the_formula(dtype, k, soft, weighted, compiled, monke
     from softmax.loss import sparse_kernels
 
     monkeypatch.setattr(_kernels, "_CSR_BLOCK_BYTES", 1)  # 64-row blocks, two threads
+    monkeypatch.setattr(_kernels, "_CSR_PARALLEL_BLOCK_BYTES", 1)
     calls = []
     for name in ("csr_scores_T", "csr_accumulate_T"):
         kernel = getattr(sparse_kernels, name)
@@ -453,6 +454,7 @@ def test_csr_kernels_equal_the_formula(dtype, k, soft, weighted, compiled, monke
 
 def test_csr_kernels_match_finite_differences(compiled, monkeypatch):
     monkeypatch.setattr(_kernels, "_CSR_BLOCK_BYTES", 1)
+    monkeypatch.setattr(_kernels, "_CSR_PARALLEL_BLOCK_BYTES", 1)
     k = 4
     X, y, sw = _data(k, layout="csr", n=151)
     ll = _linear(k, True, threads=2)

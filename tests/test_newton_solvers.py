@@ -349,3 +349,66 @@ def test_hessian_traces_are_the_diagonals_row_sums(fit_intercept, layout):
         y = rng.integers(0, 4, 300)
         kept = loss.loss_gradient_hessp(w, X, y, sw, offset=o)[2].traces()
         np.testing.assert_allclose(kept, diagonal, rtol=rtol)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr", "standardised"])
+def test_float32_products_are_the_hessian_to_float32_precision(layout):
+    # Newton-CG's products for float64 rows, done in float32 (HessianProduct.low).
+    from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((400, 9)) * rng.uniform(0.5, 2, 9)
+    y, sw = rng.integers(0, 5, 400), rng.uniform(0.5, 2, 400)
+    loss = LinearModelLoss(5, 9, True)
+    if layout == "csr":
+        X = sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0))
+    elif layout == "standardised":
+        loss = StandardizedLinearLoss(loss, *feature_mean_scale(X, sw, center=True))
+    w, v = rng.standard_normal(loss.n_params), rng.standard_normal(loss.n_params)
+    _, _, hessian = loss.loss_gradient_hessp(w, X, y, sw, X_low=X.astype(np.float32))
+    exact, low = hessian(v), hessian.low(v)
+    assert low.dtype == np.float64
+    np.testing.assert_allclose(low, exact, rtol=0, atol=1e-5 * np.abs(exact).max())
+    assert not np.array_equal(low, exact)  # computed in float32 indeed
+
+
+def test_newton_cg_float32_products_keep_the_float64_optimum(monkeypatch):
+    import softmax.solvers.newton_cg as newton_cg
+
+    X, y = _standardised(load_digits)  # moments equal; 1797 x 650 is above the size gate
+    objective = Objective(LinearModelLoss(10, 64, True), L2(1.0), X, y, np.ones(len(y)))
+    assert newton_cg._float32_products(objective, objective.feature_second_moments())
+    used = []
+    original = objective.value_grad_hessp
+
+    def spy(w, low_precision=False):
+        value, grad, hessian = original(w, low_precision)
+        if hessian.low is not None:
+            low = hessian.low
+            hessian.low = lambda v: used.append(1) or low(v)
+        return value, grad, hessian
+
+    monkeypatch.setattr(objective, "value_grad_hessp", spy)
+    w0 = np.zeros(objective.n_params)
+    fast = NewtonCG().solve(objective, w0, max_iter=100, tol=1e-9)
+    monkeypatch.setattr(newton_cg, "_float32_products", lambda *a: False)
+    exact = NewtonCG().solve(objective, w0, max_iter=100, tol=1e-9)
+    assert fast.converged and exact.converged and used
+    np.testing.assert_allclose(fast.w, exact.w, atol=1e-7)
+
+
+def test_float32_products_skip_small_and_badly_scaled_data():
+    from softmax.solvers.newton_cg import _float32_products
+
+    def gate(X, y):
+        objective = Objective(
+            LinearModelLoss(int(y.max()) + 1, X.shape[1], True), L2(1.0), X, y, np.ones(len(y))
+        )
+        return _float32_products(objective, objective.feature_second_moments())
+
+    X, y = make_classification(20_000, 20, n_informative=10, n_classes=5, random_state=0)
+    assert gate(X, y)  # 20,000 x 105 parameters, moments within 1e3
+    assert not gate(X.astype(np.float32), y)  # float32 data: float32 products anyway
+    assert not gate(X[:500], y[:500])  # too small to repay the copy
+    X[:, 3] *= 1e3
+    assert not gate(X, y)  # moments 1e6 apart: float32 rounding would swamp small features

@@ -131,9 +131,13 @@ class ArrayRows:
         return float(value), self._flat(grad_coef, grad_intercept)
 
     def loss_gradient_hessp(
-        self, linear_loss, w: NDArray
+        self, linear_loss, w: NDArray, low_precision: bool = False
     ) -> tuple[float, NDArray, HessianProduct]:
-        """Value, gradient and the Hessian; the probabilities stay on the device."""
+        """Value, gradient and the Hessian; the probabilities stay on the device.
+
+        No float32 products (``low_precision`` is ignored): they would need a
+        second copy of ``X`` in device memory, which is the scarce resource there.
+        """
         value, grad_coef, grad_intercept, proba = self._evaluate(linear_loss, w, keep_proba=True)
 
         def hessp(v: NDArray) -> NDArray:

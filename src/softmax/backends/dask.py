@@ -181,10 +181,12 @@ class DaskRows:
         results = self._evaluate("loss_gradient", linear_loss, w)
         return math.fsum(r[0] for r in results), _ordered_sum([r[1] for r in results])
 
-    def loss_gradient_hessp(self, linear_loss, w: NDArray):
+    def loss_gradient_hessp(self, linear_loss, w: NDArray, low_precision: bool = False):
         """Value, gradient and Hessian-vector products; the blocks' probabilities stay there.
 
-        Each product is then one pass over the blocks.
+        Each product is then one pass over the blocks, whose cost is the
+        scheduling and the transfers more than the arithmetic: no float32
+        products (``low_precision`` is ignored).
         """
         import dask
 

@@ -21,19 +21,28 @@ class HessianProduct:
     Parameters
     ----------
     product : callable
-        ``product(v)``: the Hessian applied to a flat vector, flat float64.
+        ``product(v)``: the Hessian applied to a flat vector, flat float64,
+        computed in the data's dtype.
     traces : callable
         ``traces(**options)``: per class, the trace of the data Hessian's
         diagonal block, shape ``(n_classes,)``, float64 (``options`` are
         those of :meth:`softmax.loss.linear.LinearModelLoss.hessian_traces`
         that describe the coordinates, for a standardised view).
+    low : callable or None, default=None
+        The same product computed in float32 on a float32 copy of float64
+        rows (relative error about 1e-6; BLAS and the compiled kernels run
+        nearly twice as fast), or None where there is none.
     """
 
-    __slots__ = ("_product", "_traces")
+    __slots__ = ("_product", "_traces", "low")
 
-    def __init__(self, product: Callable[[NDArray], NDArray], traces: Callable[..., NDArray]):
+    def __init__(
+        self, product: Callable[[NDArray], NDArray], traces: Callable[..., NDArray],
+        low: Callable[[NDArray], NDArray] | None = None,
+    ):  # fmt: skip
         self._product = product
         self._traces = traces
+        self.low = low
 
     def __call__(self, v: NDArray) -> NDArray:
         return self._product(v)
@@ -42,6 +51,11 @@ class HessianProduct:
         """Per-class traces of the data Hessian's diagonal blocks at this point."""
         return self._traces(**options)
 
-    def adding(self, product: Callable[[NDArray], NDArray]) -> HessianProduct:
-        """The same traces with another product (the penalty's curvature added, say)."""
-        return HessianProduct(product, self._traces)
+    def mapped(self, outer: Callable) -> HessianProduct:
+        """The same traces, each product ``p`` replaced by ``outer(p)`` (a callable).
+
+        For what wraps the data term's products: the penalty's curvature
+        added, a change of coordinates.
+        """
+        low = None if self.low is None else outer(self.low)
+        return HessianProduct(outer(self._product), self._traces, low)

@@ -164,7 +164,7 @@ class LinearModelLoss:
 
     def loss_gradient_hessp(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
-        offset: NDArray | None = None,
+        offset: NDArray | None = None, X_low=None,
     ) -> tuple[float, NDArray, HessianProduct]:  # fmt: skip
         """Data term, flat gradient, and the Hessian at ``w`` as a :class:`HessianProduct`.
 
@@ -172,23 +172,35 @@ class LinearModelLoss:
         (``n_samples * n_classes`` values are kept), so each costs one
         pass over ``X`` for ``X @ V`` and ``X.T @ H`` together; the offset is
         in those probabilities, so the products need nothing else of it.
-        Its traces (:meth:`hessian_traces`) read them too.
+        Its traces (:meth:`hessian_traces`) read them too. ``X_low``, a
+        float32 copy of float64 ``X``, gives it float32 products as well
+        (``HessianProduct.low``), from the probabilities cast once.
         """
         value, grad, proba = _kernels.loss_gradient(
             X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,
             threads=self.n_threads, offset=offset,
         )  # fmt: skip
 
-        def hessp(v: NDArray) -> NDArray:
-            hv = _kernels.hessian_product(
-                X, proba, *self._coef_intercept(v), sample_weight, threads=self.n_threads
-            )
-            return hv.ravel()
+        def product(X, proba, sample_weight):
+            def hessp(v: NDArray) -> NDArray:
+                hv = _kernels.hessian_product(
+                    X, proba, *self._coef_intercept(v), sample_weight, threads=self.n_threads
+                )
+                return hv.ravel()
+
+            return hessp
 
         def traces(center: NDArray | None = None, inverse_scale: NDArray | None = None):
             return self._traces(_curvature(proba, sample_weight), X, center, inverse_scale)
 
-        return value, grad.ravel(), HessianProduct(hessp, traces)
+        low = None
+        if X_low is not None:
+            low = product(
+                X_low, proba.astype(np.float32),
+                None if sample_weight is None else sample_weight.astype(np.float32),
+            )  # fmt: skip
+        hessian = HessianProduct(product(X, proba, sample_weight), traces, low)
+        return value, grad.ravel(), hessian
 
     # -- Second order: Hessian diagonal and full Hessian, for the Newton solvers ----------
     # Row blocks bound the memory of the temporaries; the Hessian does not depend on y.

@@ -170,19 +170,29 @@ class Objective:
         value, grad = self.rows.loss_gradient(self.linear_loss, w)
         return self._add_penalty(w, value, grad), grad
 
-    def value_grad_hessp(self, w: NDArray) -> tuple[float, NDArray, HessianProduct]:
-        """Objective, gradient and its Hessian at ``w`` (products; the data term's traces)."""
-        value, grad, data_hessian = self.rows.loss_gradient_hessp(self.linear_loss, w)
+    def value_grad_hessp(
+        self, w: NDArray, low_precision: bool = False
+    ) -> tuple[float, NDArray, HessianProduct]:
+        """Objective, gradient and its Hessian at ``w`` (products; the data term's traces).
+
+        ``low_precision``: also offer float32 products (``HessianProduct.low``)
+        where the rows can (float64 rows in memory).
+        """
+        value, grad, data_hessian = self.rows.loss_gradient_hessp(
+            self.linear_loss, w, low_precision=low_precision
+        )
         value = self._add_penalty(w, value, grad)
+        view = self.linear_loss.coef_view
 
-        def hessp(v: NDArray) -> NDArray:
-            hv = data_hessian(v)
-            self.linear_loss.coef_view(hv)[...] += self.scale * self.penalty.hessp(
-                self.linear_loss.coef_view(v)
-            )
-            return hv
+        def penalised(data_product):
+            def hessp(v: NDArray) -> NDArray:
+                hv = data_product(v)
+                view(hv)[...] += self.scale * self.penalty.hessp(view(v))
+                return hv
 
-        return value, grad, data_hessian.adding(hessp)
+            return hessp
+
+        return value, grad, data_hessian.mapped(penalised)
 
     def penalty_hessian_diagonal(self, w: NDArray) -> NDArray:
         """Flat diagonal of the (smooth) penalty's Hessian, zero on the intercepts."""

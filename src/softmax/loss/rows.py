@@ -61,6 +61,7 @@ class MemoryRows:
         self.sample_weight = sample_weight
         self.offset = offset
         self._csr = None
+        self._X_low = None
 
     @property
     def dtype(self) -> np.dtype:
@@ -77,11 +78,22 @@ class MemoryRows:
         return linear_loss.loss_gradient(w, self.X, self.y, self.sample_weight, self.offset)
 
     def loss_gradient_hessp(
-        self, linear_loss, w: NDArray
+        self, linear_loss, w: NDArray, low_precision: bool = False
     ) -> tuple[float, NDArray, HessianProduct]:
+        """``low_precision``: float32 products too, on a float32 copy of float64 ``X``.
+
+        The copy (half of ``X``'s size again) is made at the first such call
+        and kept with the rows.
+        """
+        X_low = self._float32() if low_precision and self.X.dtype == np.float64 else None
         return linear_loss.loss_gradient_hessp(
-            w, self.X, self.y, self.sample_weight, self.offset
+            w, self.X, self.y, self.sample_weight, self.offset, X_low
         )
+
+    def _float32(self):
+        if self._X_low is None:
+            self._X_low = self.X.astype(np.float32)
+        return self._X_low
 
     def hessian_diagonal(self, linear_loss, w: NDArray) -> NDArray:
         return linear_loss.hessian_diagonal(w, self.X, self.sample_weight, offset=self.offset)

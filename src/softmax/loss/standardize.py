@@ -123,17 +123,20 @@ class StandardizedLinearLoss:
 
     def loss_gradient_hessp(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
-        offset: NDArray | None = None,
+        offset: NDArray | None = None, X_low=None,
     ) -> tuple[float, NDArray, HessianProduct]:  # fmt: skip
         value, grad, inner = self.inner.loss_gradient_hessp(
-            self.to_original(w), X, y, sample_weight, offset
+            self.to_original(w), X, y, sample_weight, offset, X_low
         )
-        # The map is linear, so directions transform like points.
+
+        def transformed(product):
+            # The map is linear, so directions transform like points.
+            return lambda v: self.adjoint(product(self.to_original(v)))
+
         hessian = HessianProduct(
-            lambda v: self.adjoint(inner(self.to_original(v))),
-            lambda: inner.traces(center=self.mean, inverse_scale=1.0 / self.scale),
+            inner, lambda: inner.traces(center=self.mean, inverse_scale=1.0 / self.scale), inner.low
         )
-        return value, self.adjoint(grad), hessian
+        return value, self.adjoint(grad), hessian.mapped(transformed)
 
     def hessian_diagonal(
         self, w: NDArray, X, sample_weight: NDArray | None = None, offset: NDArray | None = None

@@ -13,6 +13,25 @@ from ._newton import backtrack, conjugate_gradient, invariance_projector, roundi
 
 __all__ = ["NewtonCG"]
 
+#: Smallest forcing term (CG's relative residual target) for which float64 data
+#: get float32 Hessian-vector products: their relative error is about 1e-6, and
+#: CG cannot go much below the error of its operator. The last iterations of a
+#: tight fit need less than this, and get float64 products. Standardised
+#: digits 60 -> 45 ms a fit (BLAS's float32 products take half the time),
+#: dense 200,000 x 100 1.03 -> 0.89 s, sparse 100,000 x 20,000 2.0 -> 1.8 s;
+#: the optima unchanged (relative gaps 1e-12, 8.5e-9, 8.8e-10 as before).
+LOW_PRECISION_ETA = 1e-4
+#: Float32 products only where they pay and stay accurate: at least this many
+#: ``n_rows * n_params`` (below it the float32 copy and casts cost about what
+#: they save, and fits stay reproducible to 1e-10 between equivalent
+#: weightings of the rows, which scikit-learn's checks compare at 1e-7)...
+LOW_PRECISION_MIN_WORK = 2**20
+#: ...and feature second moments within this ratio of each other: rounding
+#: in a product is relative to its largest terms, so on raw wine (moments
+#: 4e6 apart) float32 products took CG from 276 to 959 steps. Standardised
+#: data: 1; make_classification: 300; raw digits: 3e5.
+LOW_PRECISION_MAX_SPREAD = 1e3
+
 
 class NewtonCG(Solver):
     """Truncated Newton: conjugate gradient on the Newton system, then a line search.
@@ -24,7 +43,11 @@ class NewtonCG(Solver):
     convergence), then searches the line from the full step
     (:func:`softmax.solvers._newton.backtrack`). Hessian-vector products come from
     :meth:`Objective.value_grad_hessp` and reuse its probabilities, so one
-    costs two passes over ``X``.
+    costs two passes over ``X``. For float64 data they are computed in
+    float32, on a float32 copy of ``X`` made once per fit (memory: half of
+    ``X`` again), while the forcing term is at least
+    :data:`LOW_PRECISION_ETA`; the value, gradient and stopping test stay
+    float64, so the optimum is the float64 one.
 
     Without a penalty (``C=inf``) the Hessian is singular along "add one vector
     to every class row". The gradient has no component there, so CG stays in
@@ -68,11 +91,16 @@ class NewtonCG(Solver):
 
     def _minimise(self, objective: Objective, w0: NDArray, stop: Stop) -> SolverResult:
         w = w0.copy()
-        value, grad, hessp = objective.value_grad_hessp(w)
+        moments = objective.feature_second_moments()
+        low = _float32_products(objective, moments)
+
+        def evaluate(w: NDArray):
+            return objective.value_grad_hessp(w, low_precision=low)
+
+        value, grad, hessp = evaluate(w)
         history = [value]
         stop.report(0, value, grad)
         n_cg = 0
-        moments = objective.feature_second_moments() if self.preconditioner else None
         project = invariance_projector(objective, w)
         previous = None  # (gradient norm, forcing term) of the last iteration
         for it in range(1, stop.max_iter + 1):
@@ -90,13 +118,14 @@ class NewtonCG(Solver):
             eta = _forcing(gnorm, previous)
             previous = (gnorm, eta)
             target = eta * gnorm
+            product = hessp.low if hessp.low is not None and eta >= LOW_PRECISION_ETA else hessp
             direction, used = conjugate_gradient(
-                hessp, project(grad), precondition, target, self.max_cg_iter
+                product, project(grad), precondition, target, self.max_cg_iter
             )
             direction = project(direction)
             n_cg += used
             found = backtrack(
-                objective.value_grad_hessp, w, value, grad, direction,
+                evaluate, w, value, grad, direction,
                 rounding=rounding_error(objective, value),
             )
             if found is None:
@@ -109,6 +138,17 @@ class NewtonCG(Solver):
         gmax = float(np.max(np.abs(grad)))
         message = f"reached max_iter ({n_cg} CG iterations)"
         return SolverResult(w, stop.max_iter, gmax <= stop.tol, message, gmax, history)
+
+
+def _float32_products(objective: Objective, moments: NDArray) -> bool:
+    """Whether float64 data get float32 Hessian products (:data:`LOW_PRECISION_ETA`)."""
+    if objective.dtype != np.float64:
+        return False
+    if objective.n_rows * objective.n_params < LOW_PRECISION_MIN_WORK:
+        return False
+    features = moments[: objective.linear_loss.n_features]
+    positive = features[features > 0]
+    return positive.size > 0 and positive.max() <= LOW_PRECISION_MAX_SPREAD * positive.min()
 
 
 def _forcing(gnorm: float, previous: tuple[float, float] | None) -> float:
