@@ -10,8 +10,8 @@ scikit-learn 1.9's best solver alongside):
    penalty (it reached saga's optimum on standardised digits in 0.65 s, saga
    69 s).
 2. Sparse ``X``: ``"newton-cg"``; its Hessian-vector products never densify
-   ``X`` (sparse 100,000 x 20,000, 20 classes: 20 s, L-BFGS 31 s; the full
-   Hessian would need 1.3 TB).
+   ``X`` (sparse 100,000 x 20,000, 20 classes: 20 s, L-BFGS 31 s, on
+   2026-12-01; Newton-CG 1.9 s since; the full Hessian would need 1.3 TB).
 3. At most :data:`CHOLESKY_MAX_PARAMS` parameters ``p = n_classes *
    (n_features + 1)``: ``"newton-cholesky"``. Building and factorising the
    full Hessian is cheap there and converges in a handful of iterations, with
@@ -27,8 +27,9 @@ scikit-learn 1.9's best solver alongside):
    Hessian is singular), so unpenalised fits go to Newton-CG.
 5. Everything else (dense, float64 or float32): ``"newton-cg"``: standardised
    digits (650 parameters) 0.065 s against L-BFGS 0.073 s and
-   Newton-Cholesky 0.21 s; dense 200,000 x 100, 10 classes, 2.4 s against
-   L-BFGS 8.4 s (float32: 1.3 s against 4.9 s); ``make_classification``
+   Newton-Cholesky 0.21 s (Newton-CG 0.045 s since); dense 200,000 x 100,
+   10 classes, 2.4 s against L-BFGS 8.4 s (float32: 1.3 s against 4.9 s;
+   Newton-CG 0.86 s and 0.66 s since); ``make_classification``
    2,000 x 39, 10 classes (400 parameters), 0.12 s against 0.21 s.
 
 The dtype changes no branch: float32 data ranked the solvers as float64 did.
