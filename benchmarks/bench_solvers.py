@@ -51,6 +51,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--time-cap", type=float, default=None,
                         help="seconds after which a fit is stopped and counted as 'did not reach' "
                              "(default 120, 10 with --quick; reference fits get 3x)")
+    parser.add_argument("--fstar", action="append", default=[], metavar="PROBLEM=VALUE",
+                        help="a problem's reference optimum from an earlier run's report: its "
+                             "reference fits are skipped and every fit gets the full time cap "
+                             "(probe1000's reference fit alone takes about 17 minutes)")
     parser.add_argument("--in-process", action="store_true",
                         help="run fits in this process (no worker; the time cap cannot stop a fit)")
     parser.add_argument("--output", type=Path, default=None,
@@ -68,8 +72,10 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     machine = machine_info()  # before any fit: the default pool sizes and the load at start
     problems = build_problems(names, quick=args.quick)
+    known = dict(item.split("=", 1) for item in args.fstar)
     results = [
-        run_problem(p, include=include, time_cap=args.time_cap, isolate=not args.in_process)
+        run_problem(p, include=include, time_cap=args.time_cap, isolate=not args.in_process,
+                    fstar=float(known[p.name]) if p.name in known else None)
         for p in problems
     ]
     command = "bench_solvers.py " + " ".join(sys.argv[1:] if argv is None else argv)

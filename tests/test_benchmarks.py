@@ -14,7 +14,13 @@ BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 import bench_solvers  # noqa: E402
-from problems import Problem, build_problems, make_planted_sparse, mean_objective  # noqa: E402
+from problems import (  # noqa: E402
+    PROBLEM_NAMES,
+    Problem,
+    build_problems,
+    make_planted_sparse,
+    mean_objective,
+)
 from report import TABLE_COLUMNS  # noqa: E402
 from suite import SolverFilter, skip_reason  # noqa: E402
 from timing import FitResult, Runner, SolverSpec, relative_gap, time_to_reference  # noqa: E402
@@ -120,3 +126,22 @@ def test_harness_prints_and_writes_the_table(tmp_path, capsys):
     cells = [c.strip() for c in lbfgs.strip("|").split("|")]
     assert float(cells[2]) > 0 and int(cells[3]) > 0 and float(cells[4]) <= 1e-8
     assert any("| ours missing | skipped |" in r for r in rows)
+
+
+def test_a_given_reference_skips_the_reference_fits(iris, tmp_path, capsys):
+    # --fstar reuses an earlier report's optimum (probe1000's reference fit takes minutes).
+    fstar = _fit(SolverSpec("sklearn", "newton-cholesky", threads=1), iris, 1e-12)
+    output = tmp_path / "report.md"
+    bench_solvers.main(["--quick", "--problems", "iris", "--solvers", "ours:lbfgs", "--in-process",
+                        "--fstar", f"iris={fstar!r}", "--output", str(output)])
+    printed = capsys.readouterr().out
+    assert "given with --fstar" in printed and "reference ours" not in printed
+    lbfgs = next(r for r in printed.splitlines() if r.startswith("| iris | ours lbfgs |"))
+    assert float(lbfgs.strip("|").split("|")[4]) <= 1e-8
+
+
+def test_probe1000_is_opt_in():
+    assert "probe1000" not in PROBLEM_NAMES
+    (probe,) = build_problems(["probe1000"], quick=True)
+    assert probe.n_classes <= 50 and probe.dtype == np.float32
+    assert probe.reference_ours_only and probe.first_tol == 1e-5

@@ -37,7 +37,9 @@ class LinearModelLoss:
       (without the last column when there is no intercept).
     - Work on ``X`` is done in ``X``'s dtype (float32 stays float32; the
       coefficients are cast to it); loss values are accumulated in float64
-      and gradients are returned in float64 for the solvers.
+      and gradients are returned in float64 for the solvers. The one
+      exception is asked for: Hessian-vector products in float32 on a
+      float32 copy of float64 ``X`` (``X_low`` of :meth:`loss_gradient_hessp`).
     - ``y``: integer class codes of shape ``(n_samples,)``, or a target
       matrix of shape ``(n_samples, n_classes)`` whose rows are probability
       vectors (soft targets), see :mod:`softmax.loss.cross_entropy`.
