@@ -290,29 +290,22 @@ def build_problems(names=PROBLEM_NAMES, *, quick: bool = False) -> list[Problem]
                 )
             )
         elif name == "manyclass":
-            n, p, k = MANYCLASS_SIZES[quick]
-            X, y = make_planted_dense(n, p, k)
-            problems.append(
-                Problem(
-                    "manyclass", X, y,
-                    f"planted-softmax dense ({n:,} x {p}, {k} classes, scores sd 3, seed 0), "
-                    "float32",
-                    big=not quick,
-                )
-            )
+            problems.append(_planted_probe(name, *MANYCLASS_SIZES[quick], big=not quick))
         elif name == "probe1000":
-            n, p, k = PROBE_SIZES[quick]
-            X, y = make_planted_dense(n, p, k)
-            problems.append(
-                Problem(
-                    "probe1000", X, y,
-                    f"planted-softmax dense ({n:,} x {p}, {k} classes, scores sd 3, seed 0), "
-                    "float32",
-                    big=not quick,
-                    # A fit takes minutes: the reference is our Newton-CG at 1e-9 (the
-                    # float32 target is 1e-6), and every search starts at tol=1e-5,
-                    # where both libraries reached it with 200 classes.
-                    reference_tol=1e-9, reference_ours_only=True, first_tol=1e-5,
-                )
-            )
+            # A fit takes minutes: the reference is our Newton-CG at 1e-9 (the float32
+            # target is 1e-6), and every search starts at tol=1e-5, where both
+            # libraries reached it with 200 classes.
+            problems.append(_planted_probe(
+                name, *PROBE_SIZES[quick], big=not quick,
+                reference_tol=1e-9, reference_ours_only=True, first_tol=1e-5,
+            ))  # fmt: skip
     return problems
+
+
+def _planted_probe(name: str, n: int, p: int, k: int, **options) -> Problem:
+    """A linear probe: :func:`make_planted_dense` data in float32, as a :class:`Problem`."""
+    X, y = make_planted_dense(n, p, k)
+    description = (
+        f"planted-softmax dense ({n:,} x {p}, {k} classes, scores sd 3, seed 0), float32"
+    )
+    return Problem(name, X, y, description, **options)
