@@ -6,6 +6,8 @@ This module owns the coefficient layout; every other module goes through
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -176,7 +178,7 @@ class LinearModelLoss:
         in those probabilities, so the products need nothing else of it.
         Its traces (:meth:`hessian_traces`) read them too. ``X_low``, a
         float32 copy of float64 ``X``, gives it float32 products as well
-        (``HessianProduct.low``), from the probabilities cast once.
+        (``HessianProduct.low``), from the probabilities cast at the first one.
         """
         value, grad, proba = _kernels.loss_gradient(
             X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,
@@ -195,13 +197,19 @@ class LinearModelLoss:
         def traces(center: NDArray | None = None, inverse_scale: NDArray | None = None):
             return self._traces(_curvature(proba, sample_weight), X, center, inverse_scale)
 
-        low = None
-        if X_low is not None:
-            low = product(
-                X_low, proba.astype(np.float32),
-                None if sample_weight is None else sample_weight.astype(np.float32),
-            )  # fmt: skip
-        hessian = HessianProduct(product(X, proba, sample_weight), traces, low)
+        @functools.cache
+        def low_product():
+            # Cast at the first float32 product: trial points the line search
+            # rejects, and the last point of a fit, never get one.
+            weights = None if sample_weight is None else sample_weight.astype(np.float32)
+            return product(X_low, proba.astype(np.float32), weights)
+
+        def low(v: NDArray) -> NDArray:
+            return low_product()(v)
+
+        hessian = HessianProduct(
+            product(X, proba, sample_weight), traces, None if X_low is None else low
+        )
         return value, grad.ravel(), hessian
 
     # -- Second order: Hessian diagonal and full Hessian, for the Newton solvers ----------
