@@ -32,16 +32,22 @@ class HessianProduct:
         The same product computed in float32 on a float32 copy of float64
         rows (relative error about 1e-6; BLAS and the compiled kernels run
         nearly twice as fast), or None where there is none.
+    blocks : callable or None, default=None
+        ``blocks(**options)``: each class's diagonal block of the data
+        Hessian, approximately (:func:`softmax.loss.class_blocks.class_blocks`;
+        ``options`` as for ``traces``), or None where the rows cannot give them.
     """
 
-    __slots__ = ("_product", "_traces", "low")
+    __slots__ = ("_product", "_traces", "_blocks", "low")
 
     def __init__(
         self, product: Callable[[NDArray], NDArray], traces: Callable[..., NDArray],
         low: Callable[[NDArray], NDArray] | None = None,
+        blocks: Callable[..., NDArray | None] | None = None,
     ):  # fmt: skip
         self._product = product
         self._traces = traces
+        self._blocks = blocks
         self.low = low
 
     def __call__(self, v: NDArray) -> NDArray:
@@ -51,11 +57,20 @@ class HessianProduct:
         """Per-class traces of the data Hessian's diagonal blocks at this point."""
         return self._traces(**options)
 
+    def blocks(self, **options) -> NDArray | None:
+        """Per class, the data Hessian's diagonal block, shape ``(n_classes, q, q)``, or None.
+
+        ``q`` is the number of parameters per class; the blocks are in the
+        rows' dtype, and cost about ``sum_a m_a q^2`` multiply-adds, ``m_a``
+        the rows that matter to class ``a``.
+        """
+        return None if self._blocks is None else self._blocks(**options)
+
     def mapped(self, outer: Callable) -> HessianProduct:
-        """The same traces, each product ``p`` replaced by ``outer(p)`` (a callable).
+        """The same traces and blocks, each product ``p`` replaced by ``outer(p)`` (a callable).
 
         For what wraps the data term's products: the penalty's curvature
         added, a change of coordinates.
         """
         low = None if self.low is None else outer(self.low)
-        return HessianProduct(outer(self._product), self._traces, low)
+        return HessianProduct(outer(self._product), self._traces, low, self._blocks)

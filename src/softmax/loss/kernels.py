@@ -33,8 +33,6 @@ slicing its rows would copy it.
 from __future__ import annotations
 
 import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -42,6 +40,7 @@ from numpy.typing import NDArray
 
 from . import numpy_elements
 from .cross_entropy import is_soft_target
+from .threads import worker_pool
 
 __all__ = ["n_threads", "loss_gradient", "hessian_product"]
 
@@ -94,8 +93,6 @@ _CSR_PARALLEL_BLOCK_BYTES = 4 << 20
 _FUSED_MIN_FEATURES = 64
 _compiled = None  # the module once imported; False when Numba is missing
 
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pool_lock = threading.Lock()
 _controller = None
 
 
@@ -137,14 +134,6 @@ def n_threads() -> int:
     libs = _blas_controller().lib_controllers
     blas = [lib.get_num_threads() for lib in libs if lib.user_api == "blas"]
     return max(1, min([n] + [t for t in blas if t]))
-
-
-def _get_pool(workers: int) -> ThreadPoolExecutor:
-    """A pool of exactly ``workers`` threads, created once and reused."""
-    with _pool_lock:
-        if workers not in _pools:
-            _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="softmax")
-        return _pools[workers]
 
 
 def _split(start: int, stop: int, parts: int) -> list[tuple[int, int]]:
@@ -208,7 +197,7 @@ def _run(worker, plan: tuple[list, int], work: int) -> list:
     with _blas_controller().limit(limits=1, user_api="blas"):
         if threads == 1:
             return [worker(chunk) for chunk in chunks]
-        return list(_get_pool(threads).map(worker, chunks))
+        return list(worker_pool(threads).map(worker, chunks))
 
 
 def _compiled_kernels(X, work: int):

@@ -76,6 +76,7 @@ class StandardizedLinearLoss:
         self.n_classes = inner.n_classes
         self.n_features = inner.n_features
         self.fit_intercept = inner.fit_intercept
+        self.n_threads = inner.n_threads
         self.n_params = inner.n_params
         self.unpack = inner.unpack
         self.pack = inner.pack
@@ -133,8 +134,10 @@ class StandardizedLinearLoss:
             # The map is linear, so directions transform like points.
             return lambda v: self.adjoint(product(self.to_original(v)))
 
+        coordinates = {"center": self.mean, "inverse_scale": 1.0 / self.scale}
         hessian = HessianProduct(
-            inner, lambda: inner.traces(center=self.mean, inverse_scale=1.0 / self.scale), inner.low
+            inner, lambda: inner.traces(**coordinates), inner.low,
+            lambda: inner.blocks(**coordinates),
         )
         return value, self.adjoint(grad), hessian.mapped(transformed)
 
