@@ -55,6 +55,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="a problem's reference optimum from an earlier run's report: its "
                              "reference fits are skipped and every fit gets the full time cap "
                              "(probe1000's reference fit alone takes about 17 minutes)")
+    parser.add_argument("--sklearn-threads", default="1,2", metavar="N[,N]",
+                        help="threadpool_limits settings tried for scikit-learn (default 1,2; "
+                             "its best is the ratio's base: give one only where fits take too "
+                             "long to try both, and say so)")
     parser.add_argument("--in-process", action="store_true",
                         help="run fits in this process (no worker; the time cap cannot stop a fit)")
     parser.add_argument("--output", type=Path, default=None,
@@ -73,9 +77,11 @@ def main(argv=None) -> int:
     machine = machine_info()  # before any fit: the default pool sizes and the load at start
     problems = build_problems(names, quick=args.quick)
     known = dict(item.split("=", 1) for item in args.fstar)
+    sklearn_threads = tuple(int(t) for t in args.sklearn_threads.split(","))
     results = [
         run_problem(p, include=include, time_cap=args.time_cap, isolate=not args.in_process,
-                    fstar=float(known[p.name]) if p.name in known else None)
+                    fstar=float(known[p.name]) if p.name in known else None,
+                    sklearn_threads=sklearn_threads)
         for p in problems
     ]
     command = "bench_solvers.py " + " ".join(sys.argv[1:] if argv is None else argv)

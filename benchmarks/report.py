@@ -86,7 +86,7 @@ def _row_cells(problem_name: str, row, best_sklearn: float) -> list[str]:
     if out.reached:
         repeats = out.extra.get("repeats", 1)
         if repeats > 1:
-            notes.insert(0, f"best of {repeats}")
+            notes.insert(0, f"median of {repeats}")
         ratio = out.time / best_sklearn if math.isfinite(best_sklearn) and best_sklearn > 0 else math.nan
         return [
             problem_name, row.label, _fmt_time(out.time), str(out.n_iter), f"{out.gap:.1e}",
@@ -147,7 +147,8 @@ def format_report(results, *, machine: list[str], command: str, total_seconds: f
         f"- Each solver is fitted with tol = {', '.join(f'{t:g}' for t in tols)} in turn until "
         "(f - f*) / |f*| <= 1e-8 (float64 problems) or <= 1e-6 (float32: the accuracy float32 "
         "allows). Reported: wall time, iterations, gap and tol of the *first* run that reaches it "
-        "(not the sum); fits under 1 s are repeated and the best time kept.",
+        "(not the sum); that run is repeated, and the median time of 3 runs (more for fits "
+        "under 1 s, up to 7) reported; fits over 60 s run once.",
         f"- Time cap per fit: min({time_cap:g} s, max(10 s, 50 x the slowest reference fit)) "
         "(listed per problem); a fit over it is stopped and the solver \"did not reach\"; so does "
         "a solver whose tol search takes over 2 caps in all, whose gap stops improving (twice in a "
@@ -157,7 +158,8 @@ def format_report(results, *, machine: list[str], command: str, total_seconds: f
         "`(2)` on all pools (the faster is \"best threads\"; its tol search is done with 1 thread, "
         "and 2 threads start at the tol found; a setting more than 2 x slower than the faster one "
         "(and over 5 s) is stopped, its time shown as a lower bound) and with the default "
-        "pools (not re-run when they equal one of the limits). Ours runs as a user "
+        "pools (not re-run when they equal one of the limits); `--sklearn-threads` in the command "
+        "above narrows the settings tried. Ours runs as a user "
         "gets it (the estimator sets its own BLAS pool); the fit worker loads our compiled "
         "kernels from Numba's cache once before any timed fit (what a process's first large "
         "fit pays, reported apart in the README).",

@@ -249,13 +249,14 @@ def compute_reference(problem: Problem, runner: Runner, *, our_names, time_cap: 
     return fstar, details, max(seconds)
 
 
-def _sklearn_rows(problem, runner, fstar, solver, *, max_iter) -> list[Row]:
+def _sklearn_rows(problem, runner, fstar, solver, *, max_iter,
+                  thread_settings=SKLEARN_THREADS) -> list[Row]:
     """Best-of-threads and default-threads rows for one scikit-learn solver."""
     by_threads: dict[int, Outcome] = {}
-    first = SolverSpec("sklearn", solver, threads=SKLEARN_THREADS[0])
+    first = SolverSpec("sklearn", solver, threads=thread_settings[0])
     log(f"  sklearn {solver} threads={first.threads}")
     by_threads[first.threads] = out = time_to_reference(runner, first, problem, fstar, max_iter=max_iter)
-    for threads in SKLEARN_THREADS[1:]:
+    for threads in thread_settings[1:]:
         spec = SolverSpec("sklearn", solver, threads=threads)
         time_limited = "cap" in out.note or "budget" in out.note
         if out.status == "error" or (out.status == "did not reach" and not time_limited):
@@ -273,7 +274,7 @@ def _sklearn_rows(problem, runner, fstar, solver, *, max_iter) -> list[Row]:
     if reached:
         best_threads = min(reached, key=lambda t: reached[t].time)
     else:
-        best_threads = SKLEARN_THREADS[0]
+        best_threads = thread_settings[0]
     best = by_threads[best_threads]
     others = "; ".join(
         f"{t} thread{'s' if t > 1 else ''}: "
@@ -283,7 +284,7 @@ def _sklearn_rows(problem, runner, fstar, solver, *, max_iter) -> list[Row]:
     )
     rows = [Row(f"sklearn {solver}, best threads ({best_threads})", best, is_sklearn_best=True,
                 note=f"other: {others}" if others else "")]
-    same = next((t for t in SKLEARN_THREADS if default_pools_equal(t)), None)
+    same = next((t for t in thread_settings if default_pools_equal(t)), None)
     if same is not None:
         rows.append(Row(f"sklearn {solver}, default threads", by_threads[same],
                         note=f"default pools are {same} threads here: same setting as "
@@ -309,11 +310,14 @@ def run_problem(
     max_iter: int = 100_000,
     our_names=None,
     fstar: float | None = None,
+    sklearn_threads: tuple[int, ...] = SKLEARN_THREADS,
 ) -> ProblemResult:
     """Reference, then time to reference of every selected solver, for one problem.
 
     ``fstar``: the reference optimum, known from an earlier run (no reference
-    fits; every fit gets ``time_cap``).
+    fits; every fit gets ``time_cap``). ``sklearn_threads``: the
+    ``threadpool_limits`` settings tried for scikit-learn (a subset of
+    :data:`SKLEARN_THREADS` saves hours on a problem whose fits take tens of minutes).
     """
     started = time.perf_counter()
     include = SolverFilter() if include is None else include
@@ -346,7 +350,8 @@ def run_problem(
                                        Outcome(SolverSpec("sklearn", solver), "skipped", note=reason),
                                        is_sklearn_best=True))
                 continue
-            result.rows.extend(_sklearn_rows(problem, runner, fstar, solver, max_iter=max_iter))
+            result.rows.extend(_sklearn_rows(problem, runner, fstar, solver, max_iter=max_iter,
+                                             thread_settings=sklearn_threads))
         for solver in timed_ours:
             if not include("softmax", solver):
                 continue

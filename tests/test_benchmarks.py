@@ -63,6 +63,13 @@ def test_time_to_reference_reports_the_first_tol_that_reaches(iris):
     assert out.reached and out.gap <= 1e-8 and out.n_iter > 0 and out.time > 0
     looser = runner.fit(SolverSpec("softmax", "lbfgs"), tol=out.tol * 10)
     assert relative_gap(iris.objective(looser.coef, looser.intercept), fstar) > 1e-8
+    # The reported time is the median of repeats (3 at least; quick fits up to 7).
+    assert 3 <= out.extra["repeats"] <= 7
+
+
+def test_a_fit_time_is_the_median_of_its_runs():
+    assert FitResult([0.3, 0.1, 5.0], 1, None, None).time == 0.3
+    assert FitResult([0.4, 0.2], 1, None, None).time == pytest.approx(0.3)
 
 
 @pytest.mark.parametrize("growth", [10, 0], ids=["more-iterations", "same-point"])
@@ -138,6 +145,17 @@ def test_a_given_reference_skips_the_reference_fits(iris, tmp_path, capsys):
     assert "given with --fstar" in printed and "reference ours" not in printed
     lbfgs = next(r for r in printed.splitlines() if r.startswith("| iris | ours lbfgs |"))
     assert float(lbfgs.strip("|").split("|")[4]) <= 1e-8
+
+
+def test_sklearn_thread_settings_can_be_narrowed(iris, tmp_path, capsys):
+    # --sklearn-threads 2: one setting tried (probe1000's fits take tens of minutes each).
+    fstar = _fit(SolverSpec("sklearn", "newton-cholesky", threads=1), iris, 1e-12)
+    bench_solvers.main(["--quick", "--problems", "iris", "--solvers", "sklearn:lbfgs",
+                        "--in-process", "--fstar", f"iris={fstar!r}", "--sklearn-threads", "2",
+                        "--output", str(tmp_path / "report.md")])
+    printed = capsys.readouterr().out
+    best = next(r for r in printed.splitlines() if "| sklearn lbfgs, best threads" in r)
+    assert "best threads (2)" in best and "other:" not in best
 
 
 def test_probe1000_is_opt_in():
