@@ -27,7 +27,7 @@ scikit-learn 1.9's best solver alongside):
    Hessian is singular), so unpenalised fits go to Newton-CG.
 5. Everything else (dense, float64 or float32): ``"newton-cg"``: standardised
    digits (650 parameters) 0.065 s against L-BFGS 0.073 s and
-   Newton-Cholesky 0.21 s (Newton-CG 0.045 s since); dense 200,000 x 100,
+   Newton-Cholesky 0.21 s (Newton-CG 0.033 s since); dense 200,000 x 100,
    10 classes, 2.4 s against L-BFGS 8.4 s (float32: 1.3 s against 4.9 s;
    Newton-CG 0.86 s and 0.66 s since); ``make_classification``
    2,000 x 39, 10 classes (400 parameters), 0.12 s against 0.21 s.
