@@ -160,3 +160,20 @@ def test_estimator_fits_with_and_without_class_blocks_agree(kind, monkeypatch):
     assert built and fast.converged_ and plain.converged_
     atol = 1e-4 if kind == "float32" else 1e-6
     np.testing.assert_allclose(fast.predict_proba(X), plain.predict_proba(X), atol=atol)
+
+
+def test_rows_without_blocks_keep_the_diagonal_preconditioner():
+    # CSC rows (like Dask's and the array API's) give no blocks: Newton-CG goes on
+    # with its diagonal, to the same optimum.
+    X, y = _planted()
+    k = int(y.max()) + 1
+    csc = sparse.csc_matrix(X)
+    objective = Objective(LinearModelLoss(k, X.shape[1], True), L2(1.0), csc, y, np.ones(len(y)))
+    w0 = np.zeros(objective.n_params)
+    _, _, hessp = objective.value_grad_hessp(w0)
+    assert hessp.blocks() is None and newton_cg._block_preconditioner(objective, w0, hessp) is None
+    result = NewtonCG().solve(objective, w0, max_iter=100, tol=1e-9)
+    dense = Objective(LinearModelLoss(k, X.shape[1], True), L2(1.0), X, y, np.ones(len(y)))
+    reference = NewtonCG().solve(dense, w0, max_iter=100, tol=1e-9)
+    assert result.converged
+    np.testing.assert_allclose(result.w, reference.w, atol=1e-6)
