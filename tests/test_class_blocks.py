@@ -10,7 +10,6 @@ from softmax import SoftmaxRegression
 from softmax.loss.class_blocks import class_blocks
 from softmax.loss.linear import LinearModelLoss
 from softmax.loss.objective import Objective
-from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
 from softmax.penalties import L2
 from softmax.solvers import NewtonCG
 
@@ -29,20 +28,13 @@ def _exact_blocks(loss, w, X, y, sw, offset=None):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("layout", ["dense", "csr", "float32", "standardised"])
 def test_blocks_without_threshold_are_the_hessians_diagonal_blocks(
-    fit_intercept, layout, monkeypatch
+    fit_intercept, layout, layout_problem, monkeypatch
 ):
     monkeypatch.setattr(class_blocks_module, "CLASS_BLOCK_THRESHOLD", 0.0)
     rng = np.random.default_rng(0)
-    X, y, sw = _data(rng)
-    offset = rng.standard_normal((300, 4))
-    loss = LinearModelLoss(4, 7, fit_intercept)
+    X, sw, offset, loss = layout_problem(layout, fit_intercept, rng)
+    y = rng.integers(0, 4, 300)
     rtol = 1e-5 if layout == "float32" else 1e-10
-    if layout == "csr":
-        X = sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0))
-    elif layout == "float32":
-        X = X.astype(np.float32)
-    elif layout == "standardised":
-        loss = StandardizedLinearLoss(loss, *feature_mean_scale(X, sw, center=fit_intercept))
     w = 0.3 * rng.standard_normal(loss.n_params)
     for o in (None, offset):
         blocks = loss.loss_gradient_hessp(w, X, y, sw, offset=o)[2].blocks()
@@ -79,7 +71,6 @@ def test_blocks_keep_the_rows_that_matter_to_each_class():
 def test_block_preconditioner_inverts_the_blocks_with_the_penalty():
     rng = np.random.default_rng(2)
     X, y, sw = _data(rng, n=400, d=6, k=5)
-    y = rng.integers(0, 5, 400)
     loss = LinearModelLoss(5, 6, True)
     objective = Objective(loss, L2(3.0), X, y, sw)
     w = 0.2 * rng.standard_normal(loss.n_params)

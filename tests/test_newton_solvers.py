@@ -326,23 +326,13 @@ def test_newton_cholesky_refuses_a_hessian_too_large():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("layout", ["dense", "csr", "float32", "standardised"])
-def test_hessian_traces_are_the_diagonals_row_sums(fit_intercept, layout):
+def test_hessian_traces_are_the_diagonals_row_sums(fit_intercept, layout, layout_problem):
     # Newton-CG's preconditioner takes the per-class traces without forming the diagonal,
     # from the probabilities the evaluation at w kept (HessianProduct.traces).
-    from softmax.loss.standardize import StandardizedLinearLoss, feature_mean_scale
-
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((300, 7)) * rng.uniform(0.1, 5, 7) + rng.uniform(-2, 2, 7)
-    sw, offset = rng.uniform(0.5, 2, 300), rng.standard_normal((300, 4))
-    loss = LinearModelLoss(4, 7, fit_intercept)
+    X, sw, offset, loss = layout_problem(layout, fit_intercept, rng)
     w = rng.standard_normal(loss.n_params)
     rtol = 1e-6 if layout == "float32" else 1e-12
-    if layout == "csr":
-        X = sparse.csr_matrix(np.where(np.abs(X) > 1, X, 0))
-    elif layout == "float32":
-        X = X.astype(np.float32)
-    elif layout == "standardised":
-        loss = StandardizedLinearLoss(loss, *feature_mean_scale(X, sw, center=fit_intercept))
     for o in (None, offset):
         diagonal = loss.hessian_diagonal(w, X, sw, offset=o).reshape(4, -1).sum(axis=1)
         np.testing.assert_allclose(loss.hessian_traces(w, X, sw, offset=o), diagonal, rtol=rtol)
