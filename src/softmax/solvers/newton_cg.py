@@ -39,7 +39,7 @@ LOW_PRECISION_MAX_SPREAD = 1e3
 #: rebuilt whenever a solve takes this many steps again.
 BLOCKS_AFTER = 8
 #: Blocks of at most this many elements in all are always affordable; above
-#: it, at most four per sample and class (as many as the probabilities kept).
+#: it, at most four per probability the fit keeps (``n_rows * n_classes``).
 BLOCKS_MIN_BUDGET = 2**22
 #: ...and only on problems of at least this many ``n_rows * n_params``: when to
 #: build them follows the CG counts, so two equivalent small fits (rows
