@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from . import numpy_elements
 from .cross_entropy import is_soft_target
-from .threads import worker_pool
+from .threads import blas_controller, single_threaded_blas, worker_pool
 
 __all__ = ["n_threads", "loss_gradient", "hessian_product"]
 
@@ -93,19 +93,6 @@ _CSR_PARALLEL_BLOCK_BYTES = 4 << 20
 _FUSED_MIN_FEATURES = 64
 _compiled = None  # the module once imported; False when Numba is missing
 
-_controller = None
-
-
-def _blas_controller():
-    """A cached threadpoolctl controller: building one scans the loaded libraries (~1 ms)."""
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller
-
-
 def n_threads() -> int:
     """Number of threads one evaluation may use, by default.
 
@@ -131,7 +118,7 @@ def n_threads() -> int:
             n = min(n, max(1, int(env)))
         except ValueError:
             raise ValueError(f"SOFTMAX_NUM_THREADS must be an integer, got {env!r}") from None
-    libs = _blas_controller().lib_controllers
+    libs = blas_controller().lib_controllers
     blas = [lib.get_num_threads() for lib in libs if lib.user_api == "blas"]
     return max(1, min([n] + [t for t in blas if t]))
 
@@ -194,7 +181,7 @@ def _run(worker, plan: tuple[list, int], work: int) -> list:
     # Block products are small: BLAS threads would only add overhead (and
     # spin on a busy machine: 4x slower measured), and on top of the pool's
     # threads they would oversubscribe the cores. One BLAS thread each.
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with single_threaded_blas():
         if threads == 1:
             return [worker(chunk) for chunk in chunks]
         return list(worker_pool(threads).map(worker, chunks))

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["blas_threads", "single_threaded_blas", "worker_pool"]
+__all__ = ["blas_controller", "blas_threads", "single_threaded_blas", "worker_pool"]
 
 _controller = None
 _pools: dict[int, ThreadPoolExecutor] = {}
@@ -46,10 +46,15 @@ def blas_threads(limit: int) -> Iterator[None]:
     For a loop of LAPACK calls, which hold the GIL: only BLAS's own threads
     run them in parallel.
     """
+    with blas_controller().limit(limits=limit, user_api="blas"):
+        yield
+
+
+def blas_controller():
+    """The process's one threadpoolctl controller (building one scans the libraries, ~1 ms)."""
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
-    with _controller.limit(limits=limit, user_api="blas"):
-        yield
+    return _controller
