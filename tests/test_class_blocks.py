@@ -14,11 +14,6 @@ from softmax.penalties import L2
 from softmax.solvers import NewtonCG
 
 
-def _data(rng, n=300, d=7, k=4):
-    X = rng.standard_normal((n, d)) * rng.uniform(0.1, 5, d) + rng.uniform(-2, 2, d)
-    return X, rng.integers(0, k, n), rng.uniform(0.5, 2, n)
-
-
 def _exact_blocks(loss, w, X, y, sw, offset=None):
     k, q = loss.n_classes, loss.n_params // loss.n_classes
     H = loss.gradient_hessian(w, X, y, sw, offset)[2]
@@ -70,7 +65,8 @@ def test_blocks_keep_the_rows_that_matter_to_each_class():
 
 def test_block_preconditioner_inverts_the_blocks_with_the_penalty():
     rng = np.random.default_rng(2)
-    X, y, sw = _data(rng, n=400, d=6, k=5)
+    X = rng.standard_normal((400, 6)) * rng.uniform(0.1, 5, 6) + rng.uniform(-2, 2, 6)
+    y, sw = rng.integers(0, 5, 400), rng.uniform(0.5, 2, 400)
     loss = LinearModelLoss(5, 6, True)
     objective = Objective(loss, L2(3.0), X, y, sw)
     w = 0.2 * rng.standard_normal(loss.n_params)
