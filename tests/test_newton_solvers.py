@@ -341,6 +341,40 @@ def test_hessian_traces_are_the_diagonals_row_sums(fit_intercept, layout, layout
         np.testing.assert_allclose(kept, diagonal, rtol=rtol)
 
 
+@pytest.mark.parametrize("layout", ["dense", "csr", "float32", "standardised"])
+def test_hessian_traces_take_the_rows_norms_from_the_cache(layout, layout_problem):
+    # The rows' squared norms are the traces' one pass over X; the rows keep them
+    # between evaluations (MemoryRows' dict), so only the first traces pay for it.
+    rng = np.random.default_rng(4)
+    X, sw, _, loss = layout_problem(layout, False, rng)  # traces are h @ norms
+    y = rng.integers(0, 4, 300)
+    rtol = 1e-6 if layout == "float32" else 1e-12
+    norms = {}
+    for _ in range(2):
+        w = rng.standard_normal(loss.n_params)
+        diagonal = loss.hessian_diagonal(w, X, sw).reshape(4, -1).sum(axis=1)
+        traces = loss.loss_gradient_hessp(w, X, y, sw, norms=norms)[2].traces()
+        np.testing.assert_allclose(traces, diagonal, rtol=rtol)
+        assert len(norms) == 1
+    (key, kept), = norms.items()
+    norms[key] = 2 * kept  # the cached norms are what the next traces read
+    doubled = loss.loss_gradient_hessp(w, X, y, sw, norms=norms)[2].traces()
+    np.testing.assert_allclose(doubled, 2 * diagonal, rtol=rtol)
+
+
+def test_newton_cg_takes_the_rows_norms_once_per_fit(monkeypatch):
+    calls = []
+    row_norms = LinearModelLoss._row_norms
+
+    def counted(self, *args):
+        calls.append(1)
+        return row_norms(self, *args)
+
+    monkeypatch.setattr(LinearModelLoss, "_row_norms", counted)
+    X, y = DATA["wine"]
+    model = SoftmaxRegression(solver="newton-cg", C=100.0, tol=1e-10).fit(X, y)
+    assert model.n_iter_[0] >= 4 and len(calls) == 1
+
 @pytest.mark.parametrize("layout", ["dense", "csr", "standardised"])
 def test_float32_products_are_the_hessian_to_float32_precision(layout):
     # Newton-CG's products for float64 rows, done in float32 (HessianProduct.low).

@@ -169,7 +169,7 @@ class LinearModelLoss:
 
     def loss_gradient_hessp(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
-        offset: NDArray | None = None, X_low=None,
+        offset: NDArray | None = None, X_low=None, norms: dict | None = None,
     ) -> tuple[float, NDArray, HessianProduct]:  # fmt: skip
         """Data term, flat gradient, and the Hessian at ``w`` as a :class:`HessianProduct`.
 
@@ -180,6 +180,9 @@ class LinearModelLoss:
         Its traces (:meth:`hessian_traces`) read them too. ``X_low``, a
         float32 copy of float64 ``X``, gives it float32 products as well
         (``HessianProduct.low``), from the probabilities cast at the first one.
+        ``norms``, a dict the caller keeps with ``X``, holds the rows' squared
+        norms between calls: the traces then cost no pass over ``X`` (a fit's
+        rows do not change, and the norms are a fifth of its Newton-CG time).
         """
         value, grad, proba = _kernels.loss_gradient(
             X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,
@@ -196,7 +199,9 @@ class LinearModelLoss:
             return hessp
 
         def traces(center: NDArray | None = None, inverse_scale: NDArray | None = None):
-            return self._traces(_curvature(proba, sample_weight), X, center, inverse_scale)
+            return self._traces(
+                _curvature(proba, sample_weight), X, center, inverse_scale, norms
+            )
 
         def blocks(center: NDArray | None = None, inverse_scale: NDArray | None = None):
             # A preconditioner needs no more than float32: BLAS's products are twice as fast.
@@ -319,8 +324,31 @@ class LinearModelLoss:
         """
         return self._traces(self._curvature(w, X, sample_weight, offset), X, center, inverse_scale)
 
-    def _traces(self, h: NDArray, X, center: NDArray | None, inverse_scale: NDArray | None):
-        """:meth:`hessian_traces` from the curvature ``h`` of shape (n_classes, n_samples)."""
+    def _traces(
+        self, h: NDArray, X, center: NDArray | None, inverse_scale: NDArray | None,
+        cache: dict | None = None,
+    ) -> NDArray:  # fmt: skip
+        """:meth:`hessian_traces` from the curvature ``h`` of shape (n_classes, n_samples).
+
+        ``cache``: the rows' squared norms by coordinates, kept by the caller.
+        """
+        if cache is None:
+            norms = self._row_norms(X, center, inverse_scale)
+        else:
+            key = tuple(
+                None if a is None else np.asarray(a).tobytes()
+                for a in (center, inverse_scale)
+            )
+            norms = cache.get(key)
+            if norms is None:
+                norms = cache[key] = self._row_norms(X, center, inverse_scale)
+        traces = h @ norms.astype(h.dtype)
+        if self.fit_intercept:
+            traces = traces + h.sum(axis=1)
+        return np.asarray(traces, dtype=np.float64)
+
+    def _row_norms(self, X, center: NDArray | None, inverse_scale: NDArray | None) -> NDArray:
+        """``||(x_i - center) * inverse_scale||^2`` for each row, float64."""
         v = np.ones(X.shape[1]) if inverse_scale is None else inverse_scale**2
         if isinstance(X, np.ndarray):
             norms = np.concatenate([
@@ -332,10 +360,7 @@ class LinearModelLoss:
         norms = norms.astype(np.float64)
         if center is not None:  # ||x - c||_v^2 = ||x||_v^2 - 2 x . (c v) + ||c||_v^2
             norms += float(center**2 @ v) - 2 * np.asarray(X @ (center * v)).ravel()
-        traces = h @ norms.astype(h.dtype)
-        if self.fit_intercept:
-            traces = traces + h.sum(axis=1)
-        return np.asarray(traces, dtype=np.float64)
+        return norms
 
     def gradient_hessian(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,

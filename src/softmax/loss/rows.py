@@ -62,6 +62,7 @@ class MemoryRows:
         self.offset = offset
         self._csr = None
         self._X_low = None
+        self._norms = {}  # the rows' squared norms, for Newton-CG's traces
 
     @property
     def dtype(self) -> np.dtype:
@@ -87,7 +88,7 @@ class MemoryRows:
         """
         X_low = self._float32() if low_precision and self.X.dtype == np.float64 else None
         return linear_loss.loss_gradient_hessp(
-            w, self.X, self.y, self.sample_weight, self.offset, X_low
+            w, self.X, self.y, self.sample_weight, self.offset, X_low, self._norms
         )
 
     def _float32(self):

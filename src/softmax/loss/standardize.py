@@ -124,10 +124,10 @@ class StandardizedLinearLoss:
 
     def loss_gradient_hessp(
         self, w: NDArray, X, y: NDArray, sample_weight: NDArray | None = None,
-        offset: NDArray | None = None, X_low=None,
+        offset: NDArray | None = None, X_low=None, norms: dict | None = None,
     ) -> tuple[float, NDArray, HessianProduct]:  # fmt: skip
         value, grad, inner = self.inner.loss_gradient_hessp(
-            self.to_original(w), X, y, sample_weight, offset, X_low
+            self.to_original(w), X, y, sample_weight, offset, X_low, norms
         )
 
         def transformed(product):
