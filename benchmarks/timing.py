@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: The decreasing tolerances tried, loosest first.
-TOLS = tuple(10.0**-k for k in range(4, 13))
+TOLS = tuple(10.0**-k for k in range(3, 13))
 
 #: Our estimator's options that keep the benchmarked problem plain L2 (set when they exist).
 PLAIN_L2 = {"standardize": False, "l1_ratio": 0.0, "grouped": False, "label_smoothing": 0.0}
