@@ -21,7 +21,15 @@ in float64 and float32:
 - ``products``: ``X @ W.T`` and ``X.T @ G`` alone (default BLAS threads),
   and ``products 1-blas`` with one BLAS thread: the two GEMMs of one
   evaluation, its floor for many classes;
-- ``read X``: ``X.sum()``, one pass over X.
+- ``read X``: ``X.sum()``, one pass over X; ``read X 2-thread``: the same
+  over two halves of ``X`` at once (the machine's memory bandwidth, with
+  the threads our evaluation uses);
+- ``large GEMM``: a square product of the same dtype with ``4 n d k`` flops
+  (the GEMM rate a product reaches when BLAS is at its best).
+
+With ``ours``, a read of ``X`` and ``large GEMM`` in the run, the floor the
+issue sets for few classes is printed: the larger of the fastest read of ``X``
+and ``4 n d k`` flops at the measured ``large GEMM`` rate, with ``ours`` over it.
 
 Each variant runs ``--repeats`` times, interleaved with the others so that
 load from other processes hits all alike, after a short pause that lets the
@@ -36,6 +44,7 @@ overrides that slow NumPy on some machines::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
 import time
 
@@ -73,6 +82,10 @@ def variants(X, y, K, n_threads):
     _, _, hessp = ours.loss_gradient_hessp(w, X, y)
     v = rng.standard_normal(ours.n_params)
     G = rng.random((len(y), K)).astype(dtype)
+    side = gemm_side(X.shape[0], D, K)
+    A, B = rng.standard_normal((2, side, side)).astype(dtype)
+    halves = np.array_split(X, 2)
+    pool = concurrent.futures.ThreadPoolExecutor(2)
 
     from sklearn._loss.loss import HalfMultinomialLoss
     from sklearn.linear_model._linear_loss import LinearModelLoss as SkLoss
@@ -118,7 +131,14 @@ def variants(X, y, K, n_threads):
         "X @ W.T": lambda: X @ coef.T,
         "X.T @ G": lambda: X.T @ G,
         "read X": lambda: X.sum(),
+        "read X 2-thread": lambda: sum(pool.map(np.sum, halves)),
+        "large GEMM": lambda: A @ B,
     }
+
+
+def gemm_side(n, d, k):
+    """The side of the square product with ``4 n d k`` flops (``2 side^3``)."""
+    return max(1, round((2 * n * d * k) ** (1 / 3)))
 
 
 def check_agreement(X, y, K, n_threads):
@@ -203,6 +223,16 @@ def main(argv=None):
                 ratio = medians["ours"][0] / floor[0], medians["ours"][1] / floor[1]
                 print(f"  ours / two GEMMs (fastest thread setting): median {ratio[0]:.2f}x, "
                       f"min {ratio[1]:.2f}x")
+            reads = [medians[r][0] for r in ("read X", "read X 2-thread") if r in medians]
+            if "ours" in medians and reads and "large GEMM" in medians:
+                side = gemm_side(n, D, K)
+                gemm_ms = medians["large GEMM"][0]
+                rate = 2 * side**3 / gemm_ms / 1e6  # GFLOP/s
+                flops_ms = 4 * n * D * K / rate / 1e6
+                floor = max(min(reads), flops_ms)
+                print(f"  floor: max(read X {min(reads):.2f} ms, 4ndk at {rate:.0f} GFLOP/s "
+                      f"(large GEMM, {side}^3) {flops_ms:.2f} ms) = {floor:.2f} ms; "
+                      f"ours / floor {medians['ours'][0] / floor:.2f}x (medians)")
 
 
 if __name__ == "__main__":

@@ -163,3 +163,15 @@ def test_probe1000_is_opt_in():
     (probe,) = build_problems(["probe1000"], quick=True)
     assert probe.n_classes <= 50 and probe.dtype == np.float32
     assert probe.reference_ours_only and probe.first_tol == 1e-5
+
+
+def test_eval_bench_prints_the_floor_from_its_own_measurements(capsys):
+    import eval_bench
+
+    assert 2 * eval_bench.gemm_side(100_000, 100, 10) ** 3 == pytest.approx(4e8, rel=0.01)
+    variants = "ours,read X,read X 2-thread,large GEMM"
+    eval_bench.main(["--sizes", "3000", "--dtypes", "float64", "--repeats", "1", "--pause", "0",
+                     "--variants", variants])
+    out = capsys.readouterr().out
+    floor = [line for line in out.splitlines() if line.strip().startswith("floor:")]
+    assert len(floor) == 1 and "4ndk at" in floor[0] and "ours / floor" in floor[0]
