@@ -86,6 +86,71 @@ def test_unpenalised_fit_of_overlapping_classes_does_not_warn():
     assert model.converged_
 
 
+def _planted(n, d, K, scale, seed):
+    rng = np.random.default_rng(seed)
+    X, W = rng.standard_normal((n, d)), rng.standard_normal((K, d)) * scale
+    scores = X @ W.T
+    P = np.exp(scores - scores.max(axis=1, keepdims=True))
+    y = (np.cumsum(P / P.sum(axis=1, keepdims=True), axis=1) > rng.random((n, 1))).argmax(axis=1)
+    return np.column_stack([np.ones(n), X]), y, scores
+
+
+@pytest.mark.parametrize(
+    "n, d, K, scale, kind",
+    [(2000, 5, 6, 3.0, None), (200, 10, 4, 5.0, "complete"), (150, 4, 3, 30.0, "complete"),
+     ("iris", 4, 3, None, "quasi-complete")],
+)  # fmt: skip
+def test_separation_programme_from_the_likely_constraints_gives_the_full_answer(
+    n, d, K, scale, kind, monkeypatch
+):
+    # Row generation: each programme starts from every row's two most likely other
+    # classes and adds the constraints its solution violates; the report is the one
+    # the programme over all n (K - 1) constraints gives.
+    from softmax.model import separation
+
+    if n == "iris":
+        X, y = load_iris(return_X_y=True)
+        Z = np.column_stack([np.ones(len(y)), X])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = SoftmaxRegression(C=np.inf, max_iter=50).fit(X, y)
+        likely = X @ fit.coef_.T + fit.intercept_
+    else:
+        Z, y, likely = _planted(n, d, K, scale, seed=1)
+    names = ["intercept"] + [f"x{j}" for j in range(d)]
+    sizes = []
+    linprog = separation.linprog
+    monkeypatch.setattr(separation, "linprog", lambda c, A_ub, **kw: sizes.append(A_ub.shape[0])
+                        or linprog(c, A_ub=A_ub, **kw))
+    full = separation.detect_separation(Z, y, np.arange(K), names, True)
+    n_full = list(sizes)
+    sizes.clear()
+    rows = separation.detect_separation(Z, y, np.arange(K), names, True, likely=likely)
+    assert (full is None) == (kind is None) and (rows is None) == (kind is None)
+    if kind is not None:
+        assert rows.kind == full.kind == kind and rows.message == full.message
+    assert set(n_full) == {len(y) * (K - 1)}
+    assert sizes[0] == len(y) * min(2, K - 1)
+
+
+def test_separation_programme_adds_the_constraints_its_solution_violates(monkeypatch):
+    # Scores that rank each row's classes backwards: the first programme keeps only
+    # constraints against unlikely classes, which the planted direction makes strict;
+    # its solution violates constraints it left out, which the next one takes in.
+    from softmax.model import separation
+
+    Z, y, scores = _planted(300, 3, 5, 2.0, seed=2)
+    names = ["intercept", "x0", "x1", "x2"]
+    sizes = []
+    linprog = separation.linprog
+    monkeypatch.setattr(separation, "linprog", lambda c, A_ub, **kw: sizes.append(A_ub.shape[0])
+                        or linprog(c, A_ub=A_ub, **kw))
+    assert separation.detect_separation(Z, y, np.arange(5), names, True, likely=-scores) is None
+    assert len(sizes) >= 2 and sizes[0] == 300 * 2 and sizes == sorted(set(sizes))
+    assert sizes[-1] < 300 * 4  # never needed them all
+    assert separation.detect_separation(Z, y, np.arange(5), names, True) is None
+
+
 # -- 10. beta = inf is hard-max ---------------------------------------------------------------
 
 

@@ -153,7 +153,8 @@ def _estimate(
     )
     report = None
     if not (converged and no_separation_certificate(problem, theta_mle)):
-        report = detect_separation(Z, codes, classes, terms, fit_intercept)
+        likely = problem.log_proba(theta_mle)  # where the programmes start (any order is sound)
+        report = detect_separation(Z, codes, classes, terms, fit_intercept, likely=likely)
 
     C = float(model.C)
     if problem.penalised:

@@ -24,13 +24,16 @@ slow on large data (20,000 rows of 5 classes: 17 s), so
 :func:`check_fit`, which the estimator runs after every unpenalised fit,
 first tries to prove from the fit itself that no separation exists
 (:func:`no_separation_certificate`, a few passes over the rows) and runs
-the programme only when that fails. :mod:`softmax.inference` uses the same
-programme.
+the programme only when that fails. It then knows which constraints
+matter: a direction that separates nothing is held back by the classes the
+fit finds likely, so each programme starts from those constraints alone and
+adds the ones its solution violates until none is (row generation; the
+answer is the full programme's): 6,000 rows of 30 classes, not separated,
+took one programme of 12,000 constraints, 4.3 s, where all 174,000 took
+66 s. :mod:`softmax.inference` uses the same programme.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -38,6 +41,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from ..functions import log_softmax
+from .separation_report import SeparatedPair, SeparationReport, describe
 
 __all__ = [
     "STRICT",
@@ -54,73 +58,15 @@ STRICT = 1e-6
 _MAX_ROUNDS = 20
 #: Corrections of the fitted probabilities tried by :func:`no_separation_certificate`.
 _CERTIFICATE_ROUNDS = 3
+#: Constraints per row the programmes start from, given fitted probabilities: the
+#: row's most likely other classes.
+_FIRST_PER_ROW = 2
+#: Slack below which a constraint counts as violated: HiGHS's feasibility tolerance.
+_VIOLATED = 1e-7
 #: Most parameters ``n_classes * (n_features + 1)`` for which the certificate builds
 #: its system's matrix (``n * size**2`` flops, like one Newton-Cholesky Hessian)
 #: instead of running conjugate gradient on it.
 _DIRECT_MAX_PARAMS = 100
-
-
-@dataclass(frozen=True)
-class SeparatedPair:
-    """Two classes that a linear score separates.
-
-    Attributes
-    ----------
-    classes : tuple of two labels
-    complete : bool
-        True when every observation of the two classes is on its own side
-        (strictly); False when some lie on the boundary (quasi-complete).
-    features : tuple of str
-        The features that separate them: each one alone when ``alone``,
-        otherwise those a separating direction uses together.
-    alone : bool
-    """
-
-    classes: tuple
-    complete: bool
-    features: tuple[str, ...]
-    alone: bool
-
-
-@dataclass(frozen=True)
-class SeparationReport:
-    """Result of :func:`detect_separation` when the data are separated.
-
-    Attributes
-    ----------
-    kind : {"complete", "quasi-complete"}
-        For the data as a whole.
-    pairs : tuple of SeparatedPair
-    message : str
-        The explanation in words, naming classes and features.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import numpy as np
-    >>> from softmax import SoftmaxRegression
-    >>> from softmax.datasets import load_dataset
-    >>> iris = load_dataset("iris")
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     model = SoftmaxRegression(C=np.inf, max_iter=100).fit(iris.X, iris.y)
-    ...     res = model.inference(iris.X, iris.y)  # no penalty: setosa is separated
-    >>> res.separation.kind
-    'quasi-complete'
-    >>> print(res.separation.message)  # doctest: +NORMALIZE_WHITESPACE
-    Quasi-complete separation: class 'setosa' is completely separated from 'versicolor' and
-    'virginica' by 'petal length (cm)' and 'petal width (cm)' (each alone).
-    """
-
-    kind: str
-    pairs: tuple[SeparatedPair, ...]
-    message: str
-
-    @property
-    def classes(self) -> list:
-        """Labels of the classes involved in any separated pair."""
-        seen = dict.fromkeys(c for pair in self.pairs for c in pair.classes)
-        return list(seen)
 
 
 def no_separation_certificate(
@@ -303,10 +249,13 @@ def check_fit(
         return None
     Z = X.toarray() if sparse.issparse(X) else np.asarray(X)
     Z = np.asarray(Z, dtype=np.float64)
+    scores = Z @ coef.T if intercept is None else Z @ coef.T + intercept
     names = [f"x{j}" for j in range(Z.shape[1])] if feature_names is None else list(feature_names)
     if intercept is not None:
         Z, names = np.column_stack([np.ones(len(Z)), Z]), ["intercept", *names]
-    return detect_separation(Z, codes, classes, [str(n) for n in names], intercept is not None)
+    return detect_separation(
+        Z, codes, classes, [str(n) for n in names], intercept is not None, likely=scores
+    )
 
 
 def _constraints(Z: NDArray, codes: NDArray, n_classes: int) -> tuple[sparse.csr_matrix, NDArray]:
@@ -331,12 +280,44 @@ def _constraints(Z: NDArray, codes: NDArray, n_classes: int) -> tuple[sparse.csr
     return A, k
 
 
+def _likely_constraints(likely: NDArray, codes: NDArray) -> NDArray:
+    """Mask over :func:`_constraints`' rows: each row's :data:`_FIRST_PER_ROW` highest others."""
+    n, K = likely.shape
+    rows = np.arange(n)
+    scores = np.array(likely, dtype=np.float64)
+    scores[rows, codes] = -np.inf
+    m = min(_FIRST_PER_ROW, K - 1)
+    top = np.argpartition(-scores, m - 1, axis=1)[:, :m]
+    j = top - (top > codes[:, None])  # position among the row's other classes
+    keep = np.zeros(n * (K - 1), dtype=bool)
+    keep[(rows[:, None] * (K - 1) + j).ravel()] = True
+    return keep
+
+
+def _solve(objective: NDArray, A: sparse.csr_matrix, bounds, keep: NDArray):
+    """``linprog`` of ``max -objective . d`` over ``A d >= 0``, from the rows ``keep`` on.
+
+    Solves with the rows in ``keep`` (updated in place), adds every row the
+    solution violates, and repeats: a solution that violates none is optimal
+    for all of ``A``.
+    """
+    while True:
+        result = linprog(objective, A_ub=-A[keep], b_ub=np.zeros(int(keep.sum())), bounds=bounds)
+        if result.status != 0 or keep.all():
+            return result
+        violated = (A @ result.x < -_VIOLATED) & ~keep
+        if not violated.any():
+            return result
+        keep |= violated
+
+
 def detect_separation(
     Z: NDArray,
     codes: NDArray,
     classes: NDArray,
     terms: list[str],
     fit_intercept: bool,
+    likely: NDArray | None = None,
 ) -> SeparationReport | None:
     """Find the separated class pairs of a data set, or None when there are none.
 
@@ -352,6 +333,11 @@ def detect_separation(
     terms : list of str
         Names of the columns of ``Z``.
     fit_intercept : bool
+    likely : ndarray of shape (n, K), optional
+        Scores of a fit (or anything ordering each row's classes by how
+        likely the fit finds them): the programmes then start from each row's
+        most likely other classes and add violated constraints (same answer,
+        a fraction of the time on many rows and classes).
 
     Returns
     -------
@@ -366,9 +352,10 @@ def detect_separation(
     bounds = [(0.0, 0.0)] * q + [(-1.0, 1.0)] * ((K - 1) * q)  # class 0's row fixed
     strict = np.zeros(A.shape[0], dtype=bool)
     direction = np.zeros(K * q)
+    keep = np.ones(A.shape[0], dtype=bool) if likely is None else _likely_constraints(likely, codes)
     for _ in range(_MAX_ROUNDS):
         objective = -np.asarray(A[~strict].sum(axis=0)).ravel()
-        result = linprog(objective, A_ub=-A, b_ub=np.zeros(A.shape[0]), bounds=bounds)
+        result = _solve(objective, A, bounds, keep)
         if result.status != 0 or -result.fun <= STRICT:
             break
         slack = A @ result.x
@@ -381,78 +368,5 @@ def detect_separation(
         return None
 
     own = np.repeat(codes, K - 1)
-    pairs = _pairs(Zs, codes, own, other, strict, direction.reshape(K, q), classes, terms,
-                   fit_intercept)
-    kind = "complete" if strict.all() else "quasi-complete"
-    return SeparationReport(kind=kind, pairs=pairs, message=_message(kind, pairs))
-
-
-def _pairs(Zs, codes, own, other, strict, D, classes, terms, fit_intercept):
-    """One :class:`SeparatedPair` per unordered pair with a strict constraint."""
-    K = len(classes)
-    start = int(fit_intercept)
-    features = np.asarray(terms[start:], dtype=object)
-    X = Zs[:, start:]
-    # Per-class ranges of each feature, for "this feature alone separates them".
-    lo = np.full((K, X.shape[1]), np.inf)
-    hi = np.full((K, X.shape[1]), -np.inf)
-    for c in range(K):  # classes, not samples
-        mask = codes == c
-        if mask.any():
-            lo[c], hi[c] = X[mask].min(axis=0), X[mask].max(axis=0)
-    a_idx = np.minimum(own, other)
-    b_idx = np.maximum(own, other)
-    found = []
-    for a in range(K):
-        for b in range(a + 1, K):
-            mine = (a_idx == a) & (b_idx == b)
-            if not strict[mine].any():
-                continue
-            alone = (hi[a] <= lo[b]) | (hi[b] <= lo[a])
-            if alone.any():
-                names = features[alone]
-            else:
-                diff = np.abs(D[a, start:] - D[b, start:])
-                names = features[diff > 1e-6 * max(diff.max(), 1e-300)]
-            found.append(
-                SeparatedPair(
-                    classes=(classes[a], classes[b]),
-                    complete=bool(strict[mine].all()),
-                    features=tuple(str(f) for f in names),
-                    alone=bool(alone.any()),
-                )
-            )
-    return tuple(found)
-
-
-def _quote(values) -> str:
-    items = [repr(v.item() if hasattr(v, "item") else v) for v in values]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _message(kind: str, pairs: tuple[SeparatedPair, ...]) -> str:
-    """Sentences grouped by the class with most separated partners."""
-    remaining = list(pairs)
-    sentences = []
-    while remaining:
-        counts: dict = {}
-        for pair in remaining:
-            for c in pair.classes:
-                counts[c] = counts.get(c, 0) + 1
-        hub = max(counts, key=counts.get)
-        mine = [p for p in remaining if hub in p.classes]
-        remaining = [p for p in remaining if hub not in p.classes]
-        partners = [p.classes[1] if p.classes[0] == hub else p.classes[0] for p in mine]
-        how = "completely" if all(p.complete for p in mine) else "quasi-completely"
-        alone = sorted({f for p in mine if p.alone for f in p.features})
-        joint = sorted({f for p in mine if not p.alone for f in p.features})
-        by = []
-        if alone:
-            by.append(f"{_quote(alone)} {'alone' if len(alone) == 1 else '(each alone)'}")
-        if joint:
-            by.append(f"a combination of {_quote(joint)}")
-        by_text = f" by {' and by '.join(by)}" if by else ""
-        sentences.append(
-            f"class {_quote([hub])} is {how} separated from {_quote(partners)}{by_text}"
-        )
-    return f"{kind.capitalize()} separation: " + "; ".join(sentences) + "."
+    return describe(Zs, codes, own, other, strict, direction.reshape(K, q), classes, terms,
+                    fit_intercept)
