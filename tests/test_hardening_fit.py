@@ -103,8 +103,8 @@ def _planted(n, d, K, scale, seed):
 def test_separation_programme_from_the_likely_constraints_gives_the_full_answer(
     n, d, K, scale, kind, monkeypatch
 ):
-    # Row generation: each programme starts from every row's two most likely other
-    # classes and adds the constraints its solution violates; the report is the one
+    # Row generation: each programme starts from every row's most likely other
+    # class and adds the constraints its solution violates; the report is the one
     # the programme over all n (K - 1) constraints gives.
     from softmax.model import separation
 
@@ -130,7 +130,7 @@ def test_separation_programme_from_the_likely_constraints_gives_the_full_answer(
     if kind is not None:
         assert rows.kind == full.kind == kind and rows.message == full.message
     assert set(n_full) == {len(y) * (K - 1)}
-    assert sizes[0] == len(y) * min(2, K - 1)
+    assert sizes[0] == len(y) * separation._FIRST_PER_ROW
 
 
 def test_separation_programme_adds_the_constraints_its_solution_violates(monkeypatch):
@@ -146,7 +146,8 @@ def test_separation_programme_adds_the_constraints_its_solution_violates(monkeyp
     monkeypatch.setattr(separation, "linprog", lambda c, A_ub, **kw: sizes.append(A_ub.shape[0])
                         or linprog(c, A_ub=A_ub, **kw))
     assert separation.detect_separation(Z, y, np.arange(5), names, True, likely=-scores) is None
-    assert len(sizes) >= 2 and sizes[0] == 300 * 2 and sizes == sorted(set(sizes))
+    assert len(sizes) >= 2 and sizes[0] == 300 * separation._FIRST_PER_ROW
+    assert sizes == sorted(set(sizes))  # each round adds constraints
     assert sizes[-1] < 300 * 4  # never needed them all
     assert separation.detect_separation(Z, y, np.arange(5), names, True) is None
 
