@@ -150,6 +150,10 @@ def test_separation_programme_adds_the_constraints_its_solution_violates(monkeyp
     assert sizes == sorted(set(sizes))  # each round adds constraints
     assert sizes[-1] < 300 * 4  # never needed them all
     assert separation.detect_separation(Z, y, np.arange(5), names, True) is None
+    sizes.clear()  # past the rounds' limit, one programme over all constraints
+    monkeypatch.setattr(separation, "_GENERATION_ROUNDS", 1)
+    assert separation.detect_separation(Z, y, np.arange(5), names, True, likely=-scores) is None
+    assert sizes == [300 * separation._FIRST_PER_ROW, 300 * 4]
 
 
 # -- 10. beta = inf is hard-max ---------------------------------------------------------------

@@ -65,6 +65,9 @@ _CERTIFICATE_ROUNDS = 3
 _FIRST_PER_ROW = 1
 #: Slack below which a constraint counts as violated: HiGHS's feasibility tolerance.
 _VIOLATED = 1e-7
+#: Programmes of added constraints before one over all of them (each adds every
+#: violated constraint; the problems tried needed at most 2).
+_GENERATION_ROUNDS = 10
 #: Most parameters ``n_classes * (n_features + 1)`` for which the certificate builds
 #: its system's matrix (``n * size**2`` flops, like one Newton-Cholesky Hessian)
 #: instead of running conjugate gradient on it.
@@ -301,9 +304,11 @@ def _solve(objective: NDArray, A: sparse.csr_matrix, bounds, keep: NDArray):
 
     Solves with the rows in ``keep`` (updated in place), adds every row the
     solution violates, and repeats: a solution that violates none is optimal
-    for all of ``A``.
+    for all of ``A``. After :data:`_GENERATION_ROUNDS` rounds it takes them all.
     """
-    while True:
+    for round_ in range(_GENERATION_ROUNDS + 1):
+        if round_ == _GENERATION_ROUNDS:
+            keep[:] = True
         result = linprog(objective, A_ub=-A[keep], b_ub=np.zeros(int(keep.sum())), bounds=bounds)
         if result.status != 0 or keep.all():
             return result
