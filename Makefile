@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Compile the Numba kernels once here, not silently in the first large fit.
-$(WARM): $(STAMP) src/softmax/loss/compiled.py src/softmax/loss/kernels.py
+$(WARM): $(STAMP) src/softmax/loss/compiled.py src/softmax/loss/compiled_workers.py src/softmax/loss/kernels.py
 	$(BIN)/python -m softmax.loss.warmup
 	touch $(WARM)
 

@@ -194,7 +194,7 @@ def _compiled_kernels(X, work: int):
         return None
     if _compiled is None:
         try:
-            from . import compiled as module
+            from . import compiled_workers as module
         except ImportError:  # Numba missing or broken: the NumPy path serves
             _compiled = False
             return None
