@@ -182,7 +182,7 @@ class LinearModelLoss:
         (``HessianProduct.low``), from the probabilities cast at the first one.
         ``norms``, a dict the caller keeps with ``X``, holds the rows' squared
         norms between calls: the traces then cost no pass over ``X`` (a fit's
-        rows do not change, and the norms are a fifth of its Newton-CG time).
+        rows do not change; the norms took a fifth of a 200,000 x 100 float32 fit).
         """
         value, grad, proba = _kernels.loss_gradient(
             X, *self._coef_intercept(w), y, sample_weight, keep_proba=True,

@@ -27,11 +27,11 @@ first tries to prove from the fit itself that no separation exists
 the programme only when that fails. It then knows which constraints
 matter: a direction that separates nothing is held back by the classes the
 fit finds likely, so each programme starts from each row's constraint
-against its most likely other class and
-adds the ones its solution violates until none is (row generation; the
-answer is the full programme's): 6,000 rows of 30 classes, not separated,
-took one programme of 6,000 constraints, 2.7 s, where all 174,000 took
-66 s. :mod:`softmax.inference` uses the same programme.
+against its likeliest other class and adds the ones its solution violates
+until none is (row generation; the answer is the full programme's): 6,000
+rows of 30 classes, not separated, took one programme of 6,000
+constraints, 2.7 s, where all 174,000 took 66 s. :mod:`softmax.inference`
+uses the same programme.
 """
 
 from __future__ import annotations
