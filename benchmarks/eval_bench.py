@@ -22,8 +22,8 @@ in float64 and float32:
   and ``products 1-blas`` with one BLAS thread: the two GEMMs of one
   evaluation, its floor for many classes;
 - ``read X``: ``X.sum()``, one pass over X; ``read X 2-thread``: the same
-  over two halves of ``X`` at once (the machine's memory bandwidth, with
-  the threads our evaluation uses);
+  over two halves of ``X`` at once, on our worker pool (the machine's memory
+  bandwidth, with the threads our evaluation uses).
 
 Before the variants, the rate of large GEMMs is measured in the same dtype
 (:func:`gemm_rate`: square products of side :data:`LARGE_GEMM_SIDE`, back to
@@ -46,7 +46,6 @@ overrides that slow NumPy on some machines::
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import os
 import time
 
@@ -57,6 +56,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 from softmax.loss import kernels as _kernels
 from softmax.loss.linear import LinearModelLoss
 from softmax.loss.objective import Objective
+from softmax.loss.threads import worker_pool
 from softmax.penalties import L2
 
 #: Side of the square products that measure the large-GEMM rate.
@@ -79,6 +79,7 @@ def gemm_rate(dtype, repeats: int = 7, idle: float = 0.5) -> float:
         times.append(time.perf_counter() - start)
     time.sleep(idle)
     return 2 * LARGE_GEMM_SIDE**3 / float(np.median(times)) / 1e9
+
 
 def straightforward(X, y, coef, intercept):
     """The textbook NumPy evaluation: mean loss and gradient, all arrays at once."""
@@ -106,7 +107,6 @@ def variants(X, y, K, n_threads):
     v = rng.standard_normal(ours.n_params)
     G = rng.random((len(y), K)).astype(dtype)
     halves = np.array_split(X, 2)
-    pool = concurrent.futures.ThreadPoolExecutor(2)
 
     from sklearn._loss.loss import HalfMultinomialLoss
     from sklearn.linear_model._linear_loss import LinearModelLoss as SkLoss
@@ -152,9 +152,8 @@ def variants(X, y, K, n_threads):
         "X @ W.T": lambda: X @ coef.T,
         "X.T @ G": lambda: X.T @ G,
         "read X": lambda: X.sum(),
-        "read X 2-thread": lambda: sum(pool.map(np.sum, halves)),
+        "read X 2-thread": lambda: sum(worker_pool(2).map(np.sum, halves)),
     }
-
 
 
 def check_agreement(X, y, K, n_threads):
