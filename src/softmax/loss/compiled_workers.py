@@ -22,8 +22,11 @@ __all__ = [
 
 
 def _fixed(b, y, sw, proba, n: int, k: int, dtype):
-    """The loss kernels' arguments in fixed types: ``(soft, bias, weights, keep, proba
-    or a stand-in, stand-in codes, stand-in targets)``."""
+    """The loss kernels' arguments in fixed types.
+
+    Returns ``(soft, bias, weights, keep, proba or a stand-in, stand-in codes,
+    stand-in targets)``.
+    """
     bias = np.zeros(k, dtype) if b is None else np.ascontiguousarray(b)
     weights = np.ones(n, dtype) if sw is None else np.ascontiguousarray(sw)
     keep = proba is not None
