@@ -322,6 +322,22 @@ def test_compiled_kernels_equal_numpy_path(dtype, soft, weighted, fit_intercept,
         np.testing.assert_allclose(hv, ref_hv, rtol=rtol, atol=rtol * np.abs(ref_hv).max())
 
 
+def test_compiled_loss_over_long_runs_of_equal_weights(compiled):
+    # The fused kernel takes one log per run of rows of equal weight, of the product
+    # of their totals (each in [1, k]), flushed before it passes 1e280: with all
+    # scores equal every total is k, so 1001 rows flush three times on one thread.
+    k, n = 10, 1001
+    X = np.random.default_rng(3).standard_normal((n, D))
+    y = np.arange(n) % k
+    ll = _linear(k, True, threads=1)
+    w = np.zeros(ll.n_params)
+    for sw in (None, np.full(n, 0.5), np.where(np.arange(n) < 600, 2.0, 0.5)):
+        expected = np.log(k) * (n if sw is None else sw.sum())
+        assert ll.loss(w, X, y, sw) == pytest.approx(expected, rel=1e-13)
+    X[500, 0] = np.nan  # a NaN row still makes the loss NaN
+    assert np.isnan(ll.loss(w, X, y))
+
+
 @pytest.mark.parametrize("soft", [False, True])
 def test_compiled_gradient_and_hessp_match_finite_differences(soft, compiled):
     X, y, sw = _data(2, soft=soft, n=151)

