@@ -153,6 +153,12 @@ def loss_gradient_rows(X, W, b, codes, Y, soft, sw, want_grad, proba, keep, offs
     n, d = X.shape
     k = W.shape[0]
     z = np.empty((2, k), dtype=X.dtype)
+    # Both rows' max-shifted exps in one loop over the pair's 2k scores, which
+    # LLVM vectorises whole (row by row, k=10 left two scalar exps a row):
+    # float64 evaluation at 100,000 x 100 x 10, two threads, 13.4 -> 12.7 ms;
+    # k=5 12.9 -> 11.3 ms; float32 within 3% either way.
+    flat = z.reshape(2 * k)
+    shift = np.empty(2 * k, dtype=X.dtype)
     acc = np.zeros((k, d), dtype=X.dtype)
     loss = 0.0
     # One log for a run of rows of equal weight (all of them, unweighted): the
@@ -166,24 +172,34 @@ def loss_gradient_rows(X, W, b, codes, Y, soft, sw, want_grad, proba, keep, offs
         x1 = X[i1]
         _prefetch_pair(X, i + _PREFETCH_ROWS)
         _scores2(x0, x1, W, b, z)
+        m0 = z[0, 0]
+        m1 = z[1, 0]
+        for c in range(1, k):
+            m0 = max(m0, z[0, c])
+            m1 = max(m1, z[1, c])
+        target0 = 0.0  # the targets' scores, before the exps overwrite them
+        target1 = 0.0
+        if soft:
+            for c in range(k):
+                target0 += Y[i, c] * z[0, c]
+                target1 += Y[i1, c] * z[1, c]
+        else:
+            target0 = z[0, codes[i]]
+            target1 = z[1, codes[i1]]
+        for c in range(k):
+            shift[c] = m0
+            shift[k + c] = m1
+        for q in range(2 * k):
+            flat[q] = _exp(flat[q] - shift[q])
         for r in range(2):
             row = i + r
             s = sw[row] if row < n else sw.dtype.type(0)  # the copy of an odd last row
             row = min(row, n - 1)
-            m = z[r, 0]
-            for c in range(1, k):
-                m = max(m, z[r, c])
-            target = 0.0
-            if soft:
-                for c in range(k):
-                    target += Y[row, c] * z[r, c]
-            else:
-                target = z[r, codes[row]]
+            m = m0 if r == 0 else m1
+            target = target0 if r == 0 else target1
             total = z.dtype.type(0)
             for c in range(k):
-                e = _exp(z[r, c] - m)
-                z[r, c] = e
-                total += e
+                total += z[r, c]
             if s != prod_weight or prod > 1e280:
                 loss += prod_weight * np.log(prod)
                 prod, prod_weight = 1.0, s
