@@ -68,7 +68,8 @@ class Problem:
         Only our Newton-CG gives the reference (a tight scikit-learn fit would
         take longer than the rest of the problem).
     first_tol : float or None
-        The loosest ``tol`` every timed fit starts its search at (None: 1e-3, the first of ``timing.TOLS``).
+        The loosest ``tol`` every timed fit starts its search at (None: 1e-3,
+        the first of ``timing.TOLS``).
     """
 
     name: str

@@ -86,6 +86,22 @@ def test_unpenalised_fit_of_overlapping_classes_does_not_warn():
     assert model.converged_
 
 
+@pytest.fixture
+def programme_sizes(monkeypatch):
+    """The number of constraints of each linear programme the separation check solves."""
+    from softmax.model import separation
+
+    sizes = []
+    linprog = separation.linprog
+
+    def counted(c, A_ub, **options):
+        sizes.append(A_ub.shape[0])
+        return linprog(c, A_ub=A_ub, **options)
+
+    monkeypatch.setattr(separation, "linprog", counted)
+    return sizes
+
+
 def _planted(n, d, K, scale, seed):
     rng = np.random.default_rng(seed)
     X, W = rng.standard_normal((n, d)), rng.standard_normal((K, d)) * scale
@@ -101,13 +117,14 @@ def _planted(n, d, K, scale, seed):
      ("iris", 4, 3, None, "quasi-complete")],
 )  # fmt: skip
 def test_separation_programme_from_the_likely_constraints_gives_the_full_answer(
-    n, d, K, scale, kind, monkeypatch
+    n, d, K, scale, kind, programme_sizes
 ):
     # Row generation: each programme starts from every row's most likely other
     # class and adds the constraints its solution violates; the report is the one
     # the programme over all n (K - 1) constraints gives.
     from softmax.model import separation
 
+    sizes = programme_sizes
     if n == "iris":
         X, y = load_iris(return_X_y=True)
         Z = np.column_stack([np.ones(len(y)), X])
@@ -118,10 +135,7 @@ def test_separation_programme_from_the_likely_constraints_gives_the_full_answer(
     else:
         Z, y, likely = _planted(n, d, K, scale, seed=1)
     names = ["intercept"] + [f"x{j}" for j in range(d)]
-    sizes = []
-    linprog = separation.linprog
-    monkeypatch.setattr(separation, "linprog", lambda c, A_ub, **kw: sizes.append(A_ub.shape[0])
-                        or linprog(c, A_ub=A_ub, **kw))
+    sizes.clear()  # the iris fit above ran its own check
     full = separation.detect_separation(Z, y, np.arange(K), names, True)
     n_full = list(sizes)
     sizes.clear()
@@ -133,18 +147,17 @@ def test_separation_programme_from_the_likely_constraints_gives_the_full_answer(
     assert sizes[0] == len(y) * separation._FIRST_PER_ROW
 
 
-def test_separation_programme_adds_the_constraints_its_solution_violates(monkeypatch):
+def test_separation_programme_adds_the_constraints_its_solution_violates(
+    programme_sizes, monkeypatch
+):
     # Scores that rank each row's classes backwards: the first programme keeps only
     # constraints against unlikely classes, which the planted direction makes strict;
     # its solution violates constraints it left out, which the next one takes in.
     from softmax.model import separation
 
+    sizes = programme_sizes
     Z, y, scores = _planted(300, 3, 5, 2.0, seed=2)
     names = ["intercept", "x0", "x1", "x2"]
-    sizes = []
-    linprog = separation.linprog
-    monkeypatch.setattr(separation, "linprog", lambda c, A_ub, **kw: sizes.append(A_ub.shape[0])
-                        or linprog(c, A_ub=A_ub, **kw))
     assert separation.detect_separation(Z, y, np.arange(5), names, True, likely=-scores) is None
     assert len(sizes) >= 2 and sizes[0] == 300 * separation._FIRST_PER_ROW
     assert sizes == sorted(set(sizes))  # each round adds constraints

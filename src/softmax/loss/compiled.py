@@ -9,9 +9,10 @@ per block (``k`` is ~10, so BLAS packs each block of ``X`` for only ``k``
 uses of every element, ~45% of peak) plus several passes over the scores.
 Here each pair of rows is loaded once, scored against four classes at a
 time (eight running dot products share the loads; with two classes at a
-time a Hessian product took 13.7 ms instead of 12.5), turned into the gradient on its scores in registers, and
-added to the gradient accumulator while it is still in L1: measured
-1.4-1.7x less time than the NumPy block path at n=100,000, d=100, k=10.
+time a Hessian product took 13.7 ms instead of 12.5), turned into the
+gradient on its scores in registers, and added to the gradient
+accumulator while it is still in L1: measured 1.4-1.7x less time than the
+NumPy block path at n=100,000, d=100, k=10.
 (Four rows at a time was no faster: 4% better in float32, 12% worse in
 float64; measured again with four classes at a time, 7% worse in both.)
 
