@@ -260,21 +260,25 @@ def test_history_callback_and_non_convergence(solver):
     assert not short.converged_ and short.n_iter_ == 1
 
 
-@pytest.mark.parametrize("data, at_most", [(load_wine, 0.9), (load_digits, 0.35)])
-def test_preconditioner_undoes_feature_scales(data, at_most):
-    # On unscaled features the preconditioned CG needs far fewer Hessian products
-    # (measured: wine 317 -> 276, digits 2322 -> 703; with the square-root forcing
-    # alone, before Eisenstat-Walker's rule joined it, 300 -> 230 and 2776 -> 647).
+@pytest.mark.parametrize("data, products_at_most", [(load_wine, 1.15), (load_digits, 0.35)])
+def test_preconditioner_undoes_feature_scales(data, products_at_most):
+    # On unscaled features the preconditioned CG needs far fewer Newton
+    # iterations (wine 47 -> 18, digits 29 -> 13) and, on digits, far fewer
+    # Hessian products (2087 -> 198). Wine's product count moves with the BLAS
+    # kernel's rounding (242 vs 299 with OpenBLAS's default kernel, 309 vs 292
+    # with OPENBLAS_CORETYPE=Haswell), so there it is only held near level.
     X, y = data(return_X_y=True)
     loss = LinearModelLoss(len(np.unique(y)), X.shape[1], True)
     objective = Objective(loss, L2(1.0), X, y, np.ones(len(y)))
     w0 = np.zeros(loss.n_params)
-    counts = {}
+    products, iterations = {}, {}
     for preconditioner in (False, True):
         result = NewtonCG(preconditioner=preconditioner).solve(objective, w0, max_iter=200, tol=1e-8)
         assert result.converged
-        counts[preconditioner] = int(result.message.split("(")[1].split()[0])
-    assert counts[True] < at_most * counts[False]
+        products[preconditioner] = int(result.message.split("(")[1].split()[0])
+        iterations[preconditioner] = result.n_iter
+    assert iterations[True] < 0.5 * iterations[False]
+    assert products[True] < products_at_most * products[False]
 
 
 def test_separable_data_stops_with_a_clear_state():
