@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all,test,mnist]'
 	touch $(STAMP)
 
+# The C kernels: built by the install (hatch_build.py), rebuilt here when their source changes.
+NATIVE := src/softmax/loss/native/_fused.so
+$(NATIVE): $(STAMP) src/softmax/loss/native/fused.c src/softmax/loss/native/fused_body.h hatch_build.py
+	$(BIN)/python hatch_build.py
+	touch $(NATIVE)
+
 # Compile the Numba kernels once here, not silently in the first large fit.
-$(WARM): $(STAMP) src/softmax/loss/compiled.py src/softmax/loss/compiled_workers.py src/softmax/loss/kernels.py
+$(WARM): $(STAMP) $(NATIVE) src/softmax/loss/compiled.py src/softmax/loss/compiled_workers.py src/softmax/loss/kernels.py
 	$(BIN)/python -m softmax.loss.warmup
 	touch $(WARM)
 
@@ -52,5 +58,5 @@ bench-scale: $(WARM)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/bench_scale.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .hypothesis model.softmax predictions.csv
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis model.softmax predictions.csv $(NATIVE)
 	rm -rf docs/_build docs/auto_examples docs/api/generated docs/api/modules docs/sg_execution_times.rst

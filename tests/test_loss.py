@@ -13,6 +13,7 @@ from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_limits
 
 from softmax.loss import kernels as _kernels
+from softmax.loss import native
 from softmax.loss.linear import LinearModelLoss
 from softmax.loss.cross_entropy import MultinomialCrossEntropy
 from softmax.loss.objective import Objective
@@ -70,8 +71,11 @@ def compiled(monkeypatch):
 
     Dense data with at most ``_FUSED_MAX_CLASSES`` classes gets the fused
     kernels (whatever its number of features), more classes the block path.
+    The C kernels, which would take the fused cases first, are switched off
+    (tests/test_native.py tests them).
     """
     pytest.importorskip("numba")
+    monkeypatch.setattr(native, "_lib", None)
     monkeypatch.setattr(_kernels, "_BLOCK_BYTES", 1)
     monkeypatch.setattr(_kernels, "_MIN_WORK_PER_THREAD", 1)
     monkeypatch.setattr(_kernels, "_COMPILED_MIN_WORK", 0)

@@ -13,15 +13,17 @@ releases the GIL and is held to one thread meanwhile, so the pool owns the
 cores. Each chunk has its own float64 accumulators and they are summed in a
 fixed order, so a result depends only on the data and the thread count.
 
-When Numba is installed, large problems use the compiled kernels of
-:mod:`softmax.loss.compiled`, with the same chunks and threads. Dense data
-with few classes (``_FUSED_MAX_CLASSES``) and enough features get one fused
-pass per row. Otherwise (many classes, few features, sparse ``X``) the work
-is the two BLAS products per block, which reach near-peak speed once ``k``
-is large, and a compiled kernel does the softmax, loss and gradient on the
-scores in place in the first product's output, in one cache-resident pass
-with a vectorised ``exp``; Hessian-vector products likewise cost two
-products per block and reuse the kept probabilities.
+Dense data with few classes (``_FUSED_MAX_CLASSES``) and enough features
+get one fused pass per block of rows: the C kernels of
+:mod:`softmax.loss.native` where they were built, else, when Numba is
+installed and the problem is large, those of :mod:`softmax.loss.compiled`,
+with the same chunks and threads. Otherwise (many classes, few features,
+sparse ``X``) the work is the two BLAS products per block, which reach
+near-peak speed once ``k`` is large, and a compiled kernel does the
+softmax, loss and gradient on the scores in place in the first product's
+output, in one cache-resident pass with a vectorised ``exp``; Hessian-vector
+products likewise cost two products per block and reuse the kept
+probabilities.
 
 Arrays follow :class:`softmax.loss.linear.LinearModelLoss`; in addition,
 probabilities kept for Hessian products are stored transposed, shape
@@ -202,6 +204,17 @@ def _compiled_kernels(X, work: int):
     return _compiled
 
 
+def _native_kernels(X, n_classes: int):
+    """:mod:`softmax.loss.native` when its fused C kernels serve ``X``, else None."""
+    from . import native
+
+    if not native.available() or X.dtype not in (np.float32, np.float64):
+        return None
+    if n_classes > native.max_classes(X.dtype) or not _fused(X, n_classes):
+        return None
+    return native
+
+
 def _fused(X, n_classes: int) -> bool:
     """Whether the fused one-pass kernels beat BLAS products on ``X`` (dense, few classes)."""
     if not isinstance(X, np.ndarray) or not X.flags.c_contiguous:
@@ -314,7 +327,10 @@ def loss_gradient(
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
     proba = np.empty((k, n), dtype=dtype) if keep_proba else None
     fast = _compiled_kernels(X, n * d * k)
-    if fast is not None and offset is None and _fused(X, k):
+    native = None if offset is not None else _native_kernels(X, k)
+    if native is not None:
+        worker = native.loss_gradient_worker(X, W, b, y, sw, gradient, proba)
+    elif fast is not None and offset is None and _fused(X, k):
         worker = fast.loss_gradient_worker(X, W, b, y, sw, gradient, proba)
     else:
         if fast is not None:
@@ -328,7 +344,9 @@ def loss_gradient(
         def worker(blocks):
             return _over_blocks(X, W, blocks, element, gradient, csr)
 
-    compiled_plan = fast is not None and (offset is None or not sp.issparse(X))
+    compiled_plan = native is not None or (
+        fast is not None and (offset is None or not sp.issparse(X))
+    )
     results = _run(worker, _plan(X, k, threads, compiled_plan), n * d * k)
     return (*_assemble(results, gradient, b is not None, k, d), proba)
 
@@ -417,7 +435,10 @@ def hessian_product(
     vb = None if v_intercept is None else np.asarray(v_intercept, dtype=dtype)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
     fast = _compiled_kernels(X, n * d * k)
-    if fast is not None and _fused(X, k):
+    native = _native_kernels(X, k)
+    if native is not None:
+        worker = native.hessian_product_worker(X, proba, V, vb, sw)
+    elif fast is not None and _fused(X, k):
         worker = fast.hessian_product_worker(X, proba, V, vb, sw)
     else:
         if fast is not None:
@@ -431,6 +452,7 @@ def hessian_product(
             _, grad, gsum = _over_blocks(X, V, blocks, element, True, csr)
             return grad, gsum
 
-    results = _run(worker, _plan(X, k, threads, fast is not None), n * d * k)
+    compiled_plan = native is not None or fast is not None
+    results = _run(worker, _plan(X, k, threads, compiled_plan), n * d * k)
     gsums = None if vb is None else [res[1] for res in results]
     return _gradient([res[0] for res in results], gsums, k, d)
