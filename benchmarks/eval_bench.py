@@ -8,7 +8,9 @@ in float64 and float32:
 - ``ours objective``: ``Objective.value_grad`` with weights and an L2 penalty,
   what the solvers call;
 - ``ours hessp``: one Hessian-vector product (after one ``loss_gradient_hessp``);
-- ``ours no-numba``: ``ours`` on the NumPy block path, as without Numba;
+- ``ours numba``: ``ours`` without the C kernels of :mod:`softmax.loss.native`
+  (Numba's where the size calls for compiled kernels), as where they were not built;
+- ``ours no-numba``: ``ours`` on the NumPy block path, as without either;
 - ``ours fused`` / ``ours blocks``: ``ours`` forced onto the fused compiled
   kernels / the block path (BLAS products, compiled element-wise kernels
   between), whichever the size would pick: the crossover measurement;
@@ -54,6 +56,7 @@ from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from softmax.loss import kernels as _kernels
+from softmax.loss import native as _native
 from softmax.loss.linear import LinearModelLoss
 from softmax.loss.objective import Objective
 from softmax.loss.threads import worker_pool
@@ -121,23 +124,28 @@ def variants(X, y, K, n_threads):
                 return f()
         return run
 
-    def forced(f, **settings):
-        """Ours with some of the kernels' settings changed for the call."""
+    def forced(f, c_kernels=True, **settings):
+        """Ours with some of the kernels' settings changed for the call (and the C kernels off)."""
         def run():
             saved = {name: getattr(_kernels, name) for name in settings}
+            library = _native._lib
             for name, value in settings.items():
                 setattr(_kernels, name, value)
+            if not c_kernels:
+                _native._lib = None
             try:
                 return f()
             finally:
                 for name, value in saved.items():
                     setattr(_kernels, name, value)
+                _native._lib = library
         return run
 
     numpy_1 = one_blas(lambda: straightforward(X, y, coef, intercept))
     return {
         "ours": lambda: ours.loss_gradient(w, X, y),
-        "ours no-numba": forced(lambda: ours.loss_gradient(w, X, y),
+        "ours numba": forced(lambda: ours.loss_gradient(w, X, y), c_kernels=False),
+        "ours no-numba": forced(lambda: ours.loss_gradient(w, X, y), c_kernels=False,
                                 _COMPILED_MIN_WORK=float("inf")),
         "ours fused": forced(lambda: ours.loss_gradient(w, X, y),
                              _FUSED_MAX_CLASSES=K, _FUSED_MIN_FEATURES=0),

@@ -45,6 +45,9 @@ typedef struct {
 #define MAX_RB 8
 /* float32 accumulators flushed into float64 this often (as the Numba kernels). */
 #define FLUSH_ROWS 256
+/* Rows are asked for this many blocks ahead: 1t evaluation at 100,000 x 100 x 10,
+ * float64, 14.1 -> 12.5 ms (median of 41, interleaved; 1, 2 and 4 blocks alike). */
+#define PREFETCH_BLOCKS 4
 
 static const double POLY64[] = {
     1.6059043836821613e-10, /* Taylor to r^13: |r| <= ln2 / 2 leaves < 0.02 ulp */
@@ -69,6 +72,8 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #define LN2_LO 1.42860682030941723212e-6
 #define EXP_BIAS 1023
 #define MANT_BITS 52
+/* A row total below this (its scores all > 460 below the block's shift) is redone. */
+#define TINY_TOTAL 1e-200
 
 #define LANES (16 / 8)
 #define NAME(x) x##_f64_base
@@ -99,7 +104,7 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #define LANES (64 / 8)
 #define NAME(x) x##_f64_avx512
 #define RB_1 8
-#define RB_2 6
+#define RB_2 8
 #define RB_3 6
 #define RB_4 4
 #include "fused_body.h"
@@ -126,6 +131,7 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #undef LN2_LO
 #undef EXP_BIAS
 #undef MANT_BITS
+#undef TINY_TOTAL
 
 /* ---- float32 ------------------------------------------------------------ */
 #define REAL float
@@ -137,6 +143,8 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #define LN2_LO -2.12194440e-4f
 #define EXP_BIAS 127
 #define MANT_BITS 23
+/* A row total below this (its scores all > 46 below the block's shift) is redone. */
+#define TINY_TOTAL 1e-20f
 
 #define LANES (16 / 4)
 #define NAME(x) x##_f32_base

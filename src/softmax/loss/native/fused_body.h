@@ -47,16 +47,26 @@ INLINE VEC NAME(exp)(VEC x) {
     return (VEC)((IVEC)e & ~under);
 }
 
+/* Horizontal max and sum by butterflies: log2(LANES) shuffles, not a chain
+ * of LANES - 1 dependent scalar steps. (A NaN lane may be lost from the max;
+ * it still turns the row's exps, total and loss into NaN.) */
+INLINE VEC NAME(swap)(VEC v, int h) {
+    IVEC mask;
+    for (int q = 0; q < LANES; q++) mask[q] = q ^ h;
+    return __builtin_shuffle(v, mask);
+}
+
 INLINE REAL NAME(hmax)(VEC v) {
-    REAL m = v[0];
-    for (int i = 1; i < LANES; i++) m = v[i] > m || v[i] != v[i] ? v[i] : m;
-    return m;
+    for (int h = LANES / 2; h >= 1; h /= 2) {
+        VEC u = NAME(swap)(v, h);
+        v = NAME(select)(v >= u, v, u);
+    }
+    return v[0];
 }
 
 INLINE REAL NAME(hsum)(VEC v) {
-    REAL m = v[0];
-    for (int i = 1; i < LANES; i++) m += v[i];
-    return m;
+    for (int h = LANES / 2; h >= 1; h /= 2) v += NAME(swap)(v, h);
+    return v[0];
 }
 
 /* The block's rows (the last one repeated past n, given weight 0). */
@@ -68,6 +78,15 @@ INLINE void NAME(rows)(const int RB, const sm_args *a, int64_t i, const REAL **x
         xr[r] = X + row[r] * a->d;
         w[r] = i + r < a->n ? sw[row[r]] : 0;
     }
+}
+
+/* Asks for the rows of the block PREFETCH_BLOCKS ahead. */
+INLINE void NAME(prefetch)(const int RB, const sm_args *a, int64_t i) {
+    const REAL *X = a->X;
+    int64_t start = i + PREFETCH_BLOCKS * RB;
+    if (start + RB > a->n) return;
+    const char *p = (const char *)(X + start * a->d);
+    for (int64_t q = 0; q < RB * a->d * (int64_t)sizeof(REAL); q += 64) __builtin_prefetch(p + q, 0, 3);
 }
 
 /* s[r][v] = (Wt.T @ x_r + bias)[lanes of v]. */
@@ -132,15 +151,11 @@ INLINE double NAME(loss_v)(const int V, const int RB, const sm_args *a) {
     const int64_t *codes = a->codes;
     const REAL *Y = a->Y;
     REAL *proba = a->proba;
-    VEC lane[MAX_V], gs[MAX_V];
-    IVEC real[MAX_V];
-    for (int v = 0; v < V; v++) {
-        for (int q = 0; q < LANES; q++) lane[v][q] = (REAL)(v * LANES + q);
-        real[v] = lane[v] < NAME(splat)((REAL)k);
-        gs[v] = NAME(splat)(0);
-    }
+    VEC gs[MAX_V];
+    for (int v = 0; v < V; v++) gs[v] = NAME(splat)(0);
     /* One log per run of rows of equal weight, of the product of their
-     * totals (each in [1, k]), flushed before it could overflow. */
+     * totals (each in [TINY_TOTAL, k]), flushed before it could overflow or
+     * underflow. */
     double loss = 0.0, prod = 1.0, prod_weight = 0.0;
     int64_t since_flush = 0;
     for (int64_t i = 0; i < a->n; i += RB) {
@@ -149,45 +164,70 @@ INLINE double NAME(loss_v)(const int V, const int RB, const sm_args *a) {
         int64_t row[MAX_RB];
         VEC s[MAX_RB][MAX_V];
         NAME(rows)(RB, a, i, xr, w, row);
+        NAME(prefetch)(RB, a, i);
         NAME(scores)(V, RB, a, xr, s);
+        /* One shift for the block, its largest score (padding is -inf): one
+         * horizontal max per block, not per row. A row whose scores all lie
+         * far below it (total under TINY_TOTAL) is redone with its own. */
+        VEC top = s[0][0];
+        for (int r = 0; r < RB; r++)
+            for (int v = 0; v < V; v++) top = NAME(select)(top >= s[r][v], top, s[r][v]);
+        const REAL block_max = NAME(hmax)(top);
         for (int r = 0; r < RB; r++) {
-            VEC mv = s[r][0];
-            for (int v = 1; v < V; v++) mv = NAME(select)(mv >= s[r][v], mv, s[r][v]);
-            REAL m = NAME(hmax)(mv);
-            VEC shift = NAME(splat)(m), sum = NAME(splat)(0), tv = NAME(splat)(0);
-            VEC t[MAX_V]; /* the target: one-hot lanes or the row of Y */
-            for (int v = 0; v < V; v++) {
-                if (codes) {
-                    IVEC hit = lane[v] == NAME(splat)((REAL)codes[row[r]]);
-                    t[v] = (VEC)(hit & (IVEC)NAME(splat)(1));
-                } else {
+            const REAL *z = (const REAL *)s[r]; /* the row's scores, lane by lane */
+            double target = 0;
+            VEC t[MAX_V] = {{0}}; /* soft targets: the row of Y, padded */
+            if (codes) {
+                target = z[codes[row[r]]];
+            } else {
+                for (int v = 0; v < V; v++) {
                     VEC tq = NAME(splat)(0);
                     for (int q = 0; q < LANES && v * LANES + q < k; q++)
                         tq[q] = Y[row[r] * k + v * LANES + q];
                     t[v] = tq;
                 }
-                /* t . s over the real lanes (padding scores are -inf) */
-                tv += t[v] * (VEC)((IVEC)s[r][v] & real[v]);
-                s[r][v] = NAME(exp)(s[r][v] - shift);
-                sum += s[r][v];
+                for (int64_t c = 0; c < k; c++) target += (double)Y[row[r] * k + c] * z[c];
+            }
+            REAL m = block_max;
+            VEC e[MAX_V], sum = NAME(splat)(0);
+            for (int v = 0; v < V; v++) {
+                e[v] = NAME(exp)(s[r][v] - NAME(splat)(m));
+                sum += e[v];
             }
             REAL total = NAME(hsum)(sum);
-            if ((double)w[r] != prod_weight || prod > 1e280) {
+            if (total < TINY_TOTAL) {
+                VEC mv = s[r][0];
+                for (int v = 1; v < V; v++) mv = NAME(select)(mv >= s[r][v], mv, s[r][v]);
+                m = NAME(hmax)(mv);
+                sum = NAME(splat)(0);
+                for (int v = 0; v < V; v++) {
+                    e[v] = NAME(exp)(s[r][v] - NAME(splat)(m));
+                    sum += e[v];
+                }
+                total = NAME(hsum)(sum);
+            }
+            if ((double)w[r] != prod_weight || prod > 1e280 || prod < 1e-80) {
                 loss += prod_weight * log(prod);
                 prod = 1.0;
                 prod_weight = w[r];
             }
             prod *= total;
-            loss += (double)w[r] * ((double)m - (double)NAME(hsum)(tv));
+            loss += (double)w[r] * ((double)m - target);
             VEC inv = NAME(splat)((REAL)1 / total);
             if (proba && i + r < a->n)
                 for (int v = 0; v < V; v++) {
-                    VEC p = s[r][v] * inv;
+                    VEC p = e[v] * inv;
                     for (int q = 0; q < LANES && v * LANES + q < k; q++)
                         proba[(v * LANES + q) * a->ldp + a->offset + row[r]] = p[q];
                 }
+            /* the gradient on the row's scores, w (p - t), in place of them */
             VEC wv = NAME(splat)(w[r]);
-            for (int v = 0; v < V; v++) s[r][v] = (s[r][v] * inv - t[v]) * wv;
+            if (codes) {
+                for (int v = 0; v < V; v++) s[r][v] = e[v] * inv * wv;
+                ((REAL *)s[r])[codes[row[r]]] -= w[r];
+            } else {
+                for (int v = 0; v < V; v++) s[r][v] = (e[v] * inv - t[v]) * wv;
+            }
         }
         if (want_grad) {
             NAME(accumulate)(V, RB, a, xr, s, gs);
@@ -218,6 +258,7 @@ INLINE void NAME(hessp_v)(const int V, const int RB, const sm_args *a) {
         int64_t row[MAX_RB];
         VEC u[MAX_RB][MAX_V];
         NAME(rows)(RB, a, i, xr, w, row);
+        NAME(prefetch)(RB, a, i);
         NAME(scores)(V, RB, a, xr, u);
         for (int r = 0; r < RB; r++) {
             VEC p[MAX_V], pu = NAME(splat)(0);
