@@ -176,14 +176,15 @@ def test_more_classes_than_the_kernels_take_go_elsewhere(monkeypatch):
         native.loss_gradient_worker(*_problem(4, 3, native.max_classes(np.float64) + 1, np.float64)[:1],
                                     np.zeros((native.max_classes(np.float64) + 1, 3)), None,
                                     np.zeros(4, np.int64), None, True, None)
-    monkeypatch.setattr(kernels, "_FUSED_MAX_CLASSES", 1000)
-    monkeypatch.setattr(kernels, "_FUSED_MIN_FEATURES", 0)
+    monkeypatch.setattr(kernels, "_NATIVE_MIN_WORK", 0)
     k = native.max_classes(np.float64) + 1
     X = np.zeros((5, 3))
     assert kernels._native_kernels(X, k) is None
     assert kernels._native_kernels(X, k - 1) is native
     assert kernels._native_kernels(X.astype(np.float16), k - 1) is None
     assert kernels._native_kernels(np.asfortranarray(np.zeros((5, 3))), 2) is None
+    monkeypatch.setattr(kernels, "_NATIVE_MIN_WORK", 5 * 3 * 2 + 1)  # small: the NumPy path
+    assert kernels._native_kernels(X, 2) is None
 
 
 def test_switched_off_or_capped_by_the_environment(monkeypatch):

