@@ -39,10 +39,24 @@ INLINE VEC NAME(exp)(VEC x) {
     IVEC bits = (IVEC)t - (IVEC)NAME(splat)(MAGIC);
     VEC r = xc - n * NAME(splat)(LN2_HI);
     r = r - n * NAME(splat)(LN2_LO);
-    VEC p = NAME(splat)(POLY[0]);
+    VEC r2 = r * r, p;
+#if MANT_BITS == 52
+    /* Estrin's scheme: the float64 polynomial's 12 terms in a tree of depth 5,
+     * not a chain of 11 multiply-adds. POLY holds the coefficients of
+     * r^11 .. r^0 of p, with exp(r) = 1 + r + r^2 p(r). */
+#define C(j) NAME(splat)(POLY[11 - (j)])
+    VEC r4 = r2 * r2;
+    VEC c0 = (C(0) + C(1) * r) + (C(2) + C(3) * r) * r2;
+    VEC c1 = (C(4) + C(5) * r) + (C(6) + C(7) * r) * r2;
+    VEC c2 = (C(8) + C(9) * r) + (C(10) + C(11) * r) * r2;
+    p = (c0 + c1 * r4) + c2 * (r4 * r4);
+#undef C
+#else
+    p = NAME(splat)(POLY[0]);
     for (int q = 1; q < (int)(sizeof(POLY) / sizeof(POLY[0])); q++)
         p = p * r + NAME(splat)(POLY[q]);
-    p = p * r * r + r + NAME(splat)(1);
+#endif
+    p = p * r2 + r + NAME(splat)(1);
     VEC e = p * (VEC)((bits + EXP_BIAS) << MANT_BITS);
     return (VEC)((IVEC)e & ~under);
 }
