@@ -276,3 +276,49 @@ def test_encodings_round_trip_as_json(small, labels, penguins):
         fields = json.loads(json.dumps(encoding.to_file()))
         assert encoding_from_file(fields) == encoding
     assert isinstance(encoding_from_file(columns.to_file()), ColumnEncoding)
+
+
+# -- numeric tables: arrays without scikit-learn's table checks ------------------------------
+
+
+def _spy_check_array(monkeypatch):
+    """Counts scikit-learn's check_array calls made by validate_data."""
+    import sklearn.utils.validation as validation
+
+    calls = []
+    check_array = validation.check_array
+    monkeypatch.setattr(validation, "check_array", lambda *a, **k: calls.append(1) or check_array(*a, **k))
+    return calls
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_numeric_table_fits_as_its_arrays_without_the_table_checks(dtype, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.integers(0, 9, (60, 3)).astype(dtype), columns=["a", "b", "c"])
+    y = pd.Series(rng.integers(0, 3, 60).astype(float))  # whole floats: labels, as anes96's PID
+    calls = _spy_check_array(monkeypatch)
+    model = SoftmaxRegression(C=np.inf).fit(X, y)
+    assert not calls  # the fast path, not check_X_y
+    expected = SoftmaxRegression(C=np.inf).fit(X.to_numpy().astype(model.coef_.dtype), y.to_numpy())
+    np.testing.assert_array_equal(model.coef_, expected.coef_)
+    assert list(model.feature_names_in_) == ["a", "b", "c"] and model.n_features_in_ == 3
+    assert model.coef_.dtype == (np.float32 if dtype == np.float32 else np.float64)
+    np.testing.assert_array_equal(model.classes_, [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="feature names"):  # names are checked on predict
+        model.predict(X.rename(columns={"a": "z"}))
+
+
+def test_other_tables_get_scikit_learns_checks(monkeypatch):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.standard_normal((30, 2)), columns=["a", "b"])
+    y = pd.Series(np.arange(30) % 3)
+    calls = _spy_check_array(monkeypatch)
+    SoftmaxRegression().fit(X.set_axis([0, 1], axis=1), y)  # names not strings
+    assert calls and not hasattr(SoftmaxRegression().fit(X.set_axis([0, 1], axis=1), y),
+                                 "feature_names_in_")
+    with_nan = X.copy()
+    with_nan.iloc[4, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):  # scikit-learn's message
+        SoftmaxRegression().fit(with_nan, y)
+    with pytest.raises(ValueError, match="Unknown label type"):  # fractional labels
+        SoftmaxRegression().fit(X, y + 0.5)
