@@ -436,23 +436,10 @@ class LinearModelLoss:
                 Z = (pb[:, :, None] * xt[:, None, :]).reshape(xt.shape[0], k * q)
                 block = Z.T @ Z
                 del Z
-                curvature = pb * (1 - pb)
-                if xt.shape[0] * q * q <= self._BLOCK_ELEMENTS:
-                    # Every class's X^T diag(s p_a (1 - p_a)) X in one product, from
-                    # the rows' outer products: k products of q columns cost more in
-                    # calls than in flops on small problems (anes96, q=6: value,
-                    # gradient and Hessian 0.44 -> 0.31 ms). Symmetrised: each is a
-                    # PSD sum of x x^T.
-                    outer = (xt[:, :, None] * xt[:, None, :]).reshape(xt.shape[0], q * q)
-                    diagonal = (outer.T @ curvature).T.reshape(k, q, q)
-                    diagonal = (diagonal + diagonal.transpose(0, 2, 1)) / 2
-                    for a in range(k):
-                        block[a * q : (a + 1) * q, a * q : (a + 1) * q] = -diagonal[a]
-                else:
-                    root = np.sqrt(curvature)
-                    for a in range(k):
-                        xa = xt * root[:, a, None]
-                        block[a * q : (a + 1) * q, a * q : (a + 1) * q] = -(xa.T @ xa)
+                root = np.sqrt(pb * (1 - pb))
+                for a in range(k):
+                    xa = xt * root[:, a, None]
+                    block[a * q : (a + 1) * q, a * q : (a + 1) * q] = -(xa.T @ xa)
                 hessian -= block
             return hessian
 
