@@ -343,8 +343,9 @@ def loss_gradient(
     y = np.asarray(y, dtype=dtype) if soft else np.asarray(y, dtype=np.intp)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
     proba = np.empty((k, n), dtype=dtype) if keep_proba else None
-    fast = _compiled_kernels(X, n * d * k)
     native = None if offset is not None else _native_kernels(X, k)
+    # Numba is imported (~0.4 s) only where the C kernels do not serve.
+    fast = None if native is not None else _compiled_kernels(X, n * d * k)
     if native is not None:
         worker = native.loss_gradient_worker(X, W, b, y, sw, gradient, proba)
     elif fast is not None and offset is None and _fused(X, k):
@@ -451,8 +452,8 @@ def hessian_product(
     V = np.ascontiguousarray(v_coef, dtype=dtype)
     vb = None if v_intercept is None else np.asarray(v_intercept, dtype=dtype)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=dtype)
-    fast = _compiled_kernels(X, n * d * k)
     native = _native_kernels(X, k)
+    fast = None if native is not None else _compiled_kernels(X, n * d * k)
     if native is not None:
         worker = native.hessian_product_worker(X, proba, V, vb, sw)
     elif fast is not None and _fused(X, k):
