@@ -10,9 +10,10 @@
  * registers across rows; GCC's vector extensions can, for every instruction
  * set from one source.
  *
- * One body, three instruction sets, chosen at run time (sm_isa): SSE2 or the
- * target's baseline (16-byte vectors, any architecture), AVX2 with FMA
- * (32 bytes), AVX-512 (64 bytes, 32 registers). Built by hatch_build.py. */
+ * One body (fused_body.h), three instruction sets (fused_isas.h), chosen at
+ * run time (sm_isa): SSE2 or the target's baseline (16-byte vectors, any
+ * architecture), AVX2 with FMA (32 bytes), AVX-512 (64 bytes, 32 registers).
+ * Built by hatch_build.py. */
 
 #include <math.h>
 #include <stddef.h>
@@ -65,6 +66,7 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 /* ---- float64 ------------------------------------------------------------ */
 #define REAL double
 #define INT int64_t
+#define TYPE f64
 #define POLY POLY64
 #define EXP_LO -708.0
 #define MAGIC 6755399441055744.0 /* 1.5 * 2^52 */
@@ -74,56 +76,11 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #define MANT_BITS 52
 /* A row total below this (its scores all > 460 below the block's shift) is redone. */
 #define TINY_TOTAL 1e-200
-
-#define LANES (16 / 8)
-#define NAME(x) x##_f64_base
-#define RB_1 8
-#define RB_2 4
-#define RB_3 3
-#define RB_4 2
-#include "fused_body.h"
-#undef LANES
-#undef NAME
-
-#if HAVE_X86
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#define LANES (32 / 8)
-#define NAME(x) x##_f64_avx2
-#include "fused_body.h"
-#undef LANES
-#undef NAME
-#pragma GCC pop_options
-#undef RB_1
-#undef RB_2
-#undef RB_3
-#undef RB_4
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512dq,fma,prefer-vector-width=512")
-#define LANES (64 / 8)
-#define NAME(x) x##_f64_avx512
-#define RB_1 8
-#define RB_2 8
-#define RB_3 6
-#define RB_4 4
-#include "fused_body.h"
-#undef LANES
-#undef NAME
-#undef RB_1
-#undef RB_2
-#undef RB_3
-#undef RB_4
-#pragma GCC pop_options
-#else
-#undef RB_1
-#undef RB_2
-#undef RB_3
-#undef RB_4
-#endif
-
+#define AVX512_RB_2 8
+#include "fused_isas.h"
 #undef REAL
 #undef INT
+#undef TYPE
 #undef POLY
 #undef EXP_LO
 #undef MAGIC
@@ -132,10 +89,12 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #undef EXP_BIAS
 #undef MANT_BITS
 #undef TINY_TOTAL
+#undef AVX512_RB_2
 
 /* ---- float32 ------------------------------------------------------------ */
 #define REAL float
 #define INT int32_t
+#define TYPE f32
 #define POLY POLY32
 #define EXP_LO -87.0f
 #define MAGIC 12582912.0f /* 1.5 * 2^23 */
@@ -145,42 +104,8 @@ static const float POLY32[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e
 #define MANT_BITS 23
 /* A row total below this (its scores all > 46 below the block's shift) is redone. */
 #define TINY_TOTAL 1e-20f
-
-#define LANES (16 / 4)
-#define NAME(x) x##_f32_base
-#define RB_1 8
-#define RB_2 4
-#define RB_3 3
-#define RB_4 2
-#include "fused_body.h"
-#undef LANES
-#undef NAME
-
-#if HAVE_X86
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#define LANES (32 / 4)
-#define NAME(x) x##_f32_avx2
-#include "fused_body.h"
-#undef LANES
-#undef NAME
-#pragma GCC pop_options
-#undef RB_1
-#undef RB_2
-#undef RB_3
-#undef RB_4
-
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512vl,avx512dq,fma,prefer-vector-width=512")
-#define LANES (64 / 4)
-#define NAME(x) x##_f32_avx512
-#define RB_1 8
-#define RB_2 6
-#define RB_3 6
-#define RB_4 4
-#include "fused_body.h"
-#pragma GCC pop_options
-#endif
+#define AVX512_RB_2 6
+#include "fused_isas.h"
 
 /* ---- entry points ------------------------------------------------------- */
 
