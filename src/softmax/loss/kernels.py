@@ -13,12 +13,14 @@ releases the GIL and is held to one thread meanwhile, so the pool owns the
 cores. Each chunk has its own float64 accumulators and they are summed in a
 fixed order, so a result depends only on the data and the thread count.
 
-Dense data with few classes (``_FUSED_MAX_CLASSES``) and enough features
-get one fused pass per block of rows: the C kernels of
-:mod:`softmax.loss.native` where they were built, else, when Numba is
-installed and the problem is large, those of :mod:`softmax.loss.compiled`,
-with the same chunks and threads. Otherwise (many classes, few features,
-sparse ``X``) the work is the two BLAS products per block, which reach
+Dense data with few classes get one fused pass per block of rows, with the
+same chunks and threads: the C kernels of :mod:`softmax.loss.native` where
+they were built (up to ``native.max_classes``, any number of features, from
+``_NATIVE_MIN_WORK`` multiply-adds), else, when Numba is installed and the
+problem is large, those of :mod:`softmax.loss.compiled` (up to
+``_FUSED_MAX_CLASSES`` classes, at least ``_FUSED_MIN_FEATURES`` features).
+Otherwise (many classes, sparse ``X``, problems too small for the C
+kernels) the work is the two BLAS products per block, which reach
 near-peak speed once ``k`` is large, and a compiled kernel does the
 softmax, loss and gradient on the scores in place in the first product's
 output, in one cache-resident pass with a vectorised ``exp``; Hessian-vector

@@ -3,8 +3,9 @@
 Dense rows with few classes get one pass per row block: scores, softmax,
 loss and the gradient's rank-one updates with the classes along the vector
 lanes and the block in registers (see ``fused_body.h``). At 100,000 x 100,
-10 classes, float64 and one thread an evaluation took 11.8 ms against 18.7 ms
-for the Numba kernels of :mod:`softmax.loss.compiled` (AVX-512 here).
+10 classes, on two threads, an evaluation took 8.5 ms in float64 and 5.9 ms
+in float32 where the Numba kernels of :mod:`softmax.loss.compiled` took 12.1
+and 8.7 ms (AVX-512; ``benchmarks/results/eval-k10-2026-12-02k.md``).
 
 The library ``_fused.so`` is compiled by ``hatch_build.py`` when the package
 is installed (or by ``make``); without it, or with ``SOFTMAX_NATIVE=off``,
