@@ -172,12 +172,11 @@ def test_large_dense_problems_take_the_c_kernels(monkeypatch):
 
 
 def test_more_classes_than_the_kernels_take_go_elsewhere(monkeypatch):
+    k = native.max_classes(np.float64) + 1
     with pytest.raises(ValueError, match="at most"):
-        native.loss_gradient_worker(*_problem(4, 3, native.max_classes(np.float64) + 1, np.float64)[:1],
-                                    np.zeros((native.max_classes(np.float64) + 1, 3)), None,
+        native.loss_gradient_worker(np.zeros((4, 3)), np.zeros((k, 3)), None,
                                     np.zeros(4, np.int64), None, True, None)
     monkeypatch.setattr(kernels, "_NATIVE_MIN_WORK", 0)
-    k = native.max_classes(np.float64) + 1
     X = np.zeros((5, 3))
     assert kernels._native_kernels(X, k) is None
     assert kernels._native_kernels(X, k - 1) is native

@@ -100,7 +100,8 @@ INLINE void NAME(prefetch)(const int RB, const sm_args *a, int64_t i) {
     int64_t start = i + PREFETCH_BLOCKS * RB;
     if (start + RB > a->n) return;
     const char *p = (const char *)(X + start * a->d);
-    for (int64_t q = 0; q < RB * a->d * (int64_t)sizeof(REAL); q += 64) __builtin_prefetch(p + q, 0, 3);
+    const int64_t bytes = RB * a->d * (int64_t)sizeof(REAL);
+    for (int64_t q = 0; q < bytes; q += 64) __builtin_prefetch(p + q, 0, 3); /* a line each */
 }
 
 /* s[r][v] = (Wt.T @ x_r + bias)[lanes of v]. */
