@@ -76,7 +76,8 @@ def _fit_arrays(model, X, y, sample_weight, encoding, offset=None):
             X, y, names = table
         X, y = validate_data(
             model, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32],
-            skip_check_array=_checked_plain_arrays(X, y),
+            # a table's arrays passed _checked_plain_arrays in _plain_table
+            skip_check_array=table is not None or _checked_plain_arrays(X, y),
         )  # fmt: skip
         if table is not None:  # what validate_data sets for a table with string column names
             model.feature_names_in_ = names

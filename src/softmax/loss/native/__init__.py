@@ -138,12 +138,24 @@ def _chunk(X, Wt, bias, sw, k, s, e, gradient):
         kp=kp,
         bias=bias.ctypes.data,
         k=k,
-        sw=sw[s:e].ctypes.data,
+        sw=None if sw is None else sw[s:e].ctypes.data,
         acc=None if acc is None else acc.ctypes.data,
         grad=None if grad is None else grad.ctypes.data,
         gsum=gsum.ctypes.data,
     )
     return args, (acc, grad, gsum)
+
+
+def _prepared(X, W, b, fill, sw):
+    """What both workers pass every chunk: ``(X, k, f32, W.T padded, b padded, weights)``.
+
+    ``X`` as a plain C-contiguous ndarray (np.memmap is a subclass); weights
+    None for all 1 (the kernels read NULL so, with no array of ones).
+    """
+    X = np.ascontiguousarray(X)
+    Wt, bias = _padded(W, b, fill, X.dtype)
+    weights = None if sw is None else np.ascontiguousarray(sw, X.dtype)
+    return X, W.shape[0], int(X.dtype == np.float32), Wt, bias, weights
 
 
 def loss_gradient_worker(X, W, b, y, sw, gradient, proba):
@@ -153,12 +165,7 @@ def loss_gradient_worker(X, W, b, y, sw, gradient, proba):
     and ``sw`` may be None; ``y`` codes or a target matrix; ``proba`` an
     ``(n_classes, n_samples)`` array to fill, or None).
     """
-    X = np.ascontiguousarray(X)  # a plain ndarray (np.memmap is a subclass)
-    n = X.shape[0]
-    k = W.shape[0]
-    f32 = int(X.dtype == np.float32)
-    Wt, bias = _padded(W, b, -np.inf, X.dtype)
-    weights = np.ones(n, X.dtype) if sw is None else np.ascontiguousarray(sw, X.dtype)
+    X, k, f32, Wt, bias, weights = _prepared(X, W, b, -np.inf, sw)
     soft = y.ndim == 2
     y = np.ascontiguousarray(y, X.dtype if soft else np.int64)
 
@@ -179,12 +186,7 @@ def loss_gradient_worker(X, W, b, y, sw, gradient, proba):
 
 def hessian_product_worker(X, proba, V, vb, sw):
     """``worker(blocks) -> (grad, gsum)``, the Hessian product over the rows the blocks span."""
-    X = np.ascontiguousarray(X)
-    n = X.shape[0]
-    k = V.shape[0]
-    f32 = int(X.dtype == np.float32)
-    Vt, bias = _padded(V, vb, 0, X.dtype)
-    weights = np.ones(n, X.dtype) if sw is None else np.ascontiguousarray(sw, X.dtype)
+    X, k, f32, Vt, bias, weights = _prepared(X, V, vb, 0, sw)
     proba = np.ascontiguousarray(proba, X.dtype)
 
     def worker(blocks):

@@ -31,7 +31,7 @@ typedef struct {
     const int64_t *codes;   /* (n,) class codes, or NULL for soft targets */
     const void *Y;          /* (n, k) soft targets when codes is NULL */
     int64_t k;              /* classes */
-    const void *sw;         /* (n,) sample weights */
+    const void *sw;         /* (n,) sample weights, or NULL for weights of 1 */
     void *proba;            /* (k, ldp) probabilities, transposed: written by the
                                loss when not NULL, read by Hessian products */
     int64_t ldp, offset;    /* proba's row length; the chunk's first row in it */

@@ -90,7 +90,7 @@ INLINE void NAME(rows)(const int RB, const sm_args *a, int64_t i, const REAL **x
     for (int r = 0; r < RB; r++) {
         row[r] = i + r < a->n ? i + r : a->n - 1;
         xr[r] = X + row[r] * a->d;
-        w[r] = i + r < a->n ? sw[row[r]] : 0;
+        w[r] = i + r < a->n ? (sw ? sw[row[r]] : 1) : 0;
     }
 }
 

@@ -5,7 +5,7 @@
  * RB_V: rows per block with V vectors per row, so that RB * V score
  * accumulators, V weight vectors and a broadcast fit the registers (16 for
  * the baseline and AVX2, 32 for AVX-512). AVX512_RB_2 comes from fused.c:
- * float64 8 rows (4% faster than 6 at 100,000 x 100 x 10, one thread,
+ * float64 8 rows (6% faster than 6 at 100,000 x 100 x 10, one thread,
  * interleaved), float32 6 (with 8 the float32 kernels ran 8-10% slower at
  * 10 classes, which take one vector: the code's layout, not the block). */
 
